@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, then runs every test layer:
+#   1. native cargo test (core rules, the in-memory store's conformance suite)
+#   2. wasm-bindgen-test in headless Chromium (IndexedDB conformance, schema
+#      upgrade, two connections racing)
+#   3. end-to-end journeys: node --test + playwright-core + Debian's chromium
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+need_chromium
+need_wasm_target
+need_trunk
+need_wasm_bindgen
+need_crates
+need_node_modules tests/e2e
+
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export CHROMEDRIVER=/usr/bin/chromedriver
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/webdriver.json"
+export WASM_BINDGEN_TEST_TIMEOUT=120
+
+say "layer 1: native cargo test"
+cargo test --locked
+
+say "layer 2: wasm-bindgen-test in headless Chromium"
+cargo test --locked --target wasm32-unknown-unknown --test store_indexeddb
+
+say "release build"
+build_app --release
+wasm=$(ls dist/*_bg.wasm)
+say "release wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzip -9"
+
+say "layer 3: end-to-end journeys"
+(cd tests/e2e && DIST="$ROOT/dist" node --test)

@@ -1,0 +1,19 @@
+//! The pure core: the event model, stream rules, the append rule and reads.
+//!
+//! **Architecture invariant:** nothing here does I/O or knows about the
+//! browser (no web-sys, js-sys or wasm-bindgen). Time and randomness come in
+//! as arguments, so every rule is tested natively with plain `cargo test`.
+
+pub mod append;
+pub mod error;
+pub mod event;
+pub mod expected_version;
+pub mod form;
+pub mod pretty;
+pub mod read;
+
+pub use append::{decide_append, AppendDecision, AppendFacts, AppendResult, StoredEventRef};
+pub use error::StoreError;
+pub use event::{InputEvent, ProposedEvent, RecordedEvent, StreamInfo};
+pub use expected_version::{ExpectedVersion, StreamState};
+pub use read::{Direction, ReadRequest};

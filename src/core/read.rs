@@ -1,0 +1,163 @@
+//! How reads are asked for: a start, a direction and a limit, over stream
+//! versions or global positions. Also the stream list's filter.
+
+use super::error::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    #[default]
+    Forwards,
+    Backwards,
+}
+
+impl Direction {
+    pub fn parse(text: &str) -> Result<Direction, StoreError> {
+        match text {
+            "forwards" => Ok(Direction::Forwards),
+            "backwards" => Ok(Direction::Backwards),
+            other => Err(StoreError::InvalidArgument(format!(
+                "direction '{other}' is neither 'forwards' nor 'backwards'"
+            ))),
+        }
+    }
+}
+
+/// A page of a read. `from` is a stream version or a global position, and is
+/// included; `None` means the start (forwards) or the end (backwards).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadRequest {
+    pub from: Option<u64>,
+    pub direction: Direction,
+    pub limit: usize,
+}
+
+impl Default for ReadRequest {
+    fn default() -> Self {
+        ReadRequest {
+            from: None,
+            direction: Direction::Forwards,
+            limit: usize::MAX,
+        }
+    }
+}
+
+impl ReadRequest {
+    pub fn forwards(from: u64, limit: usize) -> ReadRequest {
+        ReadRequest {
+            from: Some(from),
+            direction: Direction::Forwards,
+            limit,
+        }
+    }
+
+    pub fn backwards(from: Option<u64>, limit: usize) -> ReadRequest {
+        ReadRequest {
+            from,
+            direction: Direction::Backwards,
+            limit,
+        }
+    }
+
+    /// Whether a key (version or position) is on the requested side of `from`.
+    pub fn admits(&self, key: u64) -> bool {
+        match (self.direction, self.from) {
+            (_, None) => true,
+            (Direction::Forwards, Some(from)) => key >= from,
+            (Direction::Backwards, Some(from)) => key <= from,
+        }
+    }
+
+    /// The inclusive key range of a dense sequence `0..len` (stream versions
+    /// and `$all` positions have no gaps), or `None` when nothing is in range.
+    pub fn dense_range(&self, len: u64) -> Option<(u64, u64)> {
+        if len == 0 || self.limit == 0 {
+            return None;
+        }
+        let limit = self.limit as u64;
+        match self.direction {
+            Direction::Forwards => {
+                let start = self.from.unwrap_or(0);
+                (start < len).then(|| (start, start.saturating_add(limit - 1).min(len - 1)))
+            }
+            Direction::Backwards => {
+                let end = self.from.unwrap_or(len - 1).min(len - 1);
+                Some((end.saturating_sub(limit - 1), end))
+            }
+        }
+    }
+}
+
+/// The stream list's filter box: a plain substring, or a pattern where `*`
+/// stands for any run of characters. Matching ignores case.
+pub fn stream_filter_matches(filter: &str, stream: &str) -> bool {
+    let filter = filter.trim().to_lowercase();
+    let stream = stream.to_lowercase();
+    if !filter.contains('*') {
+        return stream.contains(&filter);
+    }
+    let parts: Vec<&str> = filter.split('*').collect();
+    let (first, rest) = parts.split_first().unwrap_or((&"", &[]));
+    let Some(mut remaining) = stream.strip_prefix(first) else {
+        return false;
+    };
+    let (last, middle) = rest.split_last().unwrap_or((&"", &[]));
+    for part in middle {
+        match remaining.find(part) {
+            Some(at) => remaining = &remaining[at + part.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dense_ranges_clip_to_the_sequence() {
+        let cases = [
+            (ReadRequest::forwards(0, 10), 5, Some((0, 4))),
+            (ReadRequest::forwards(3, 1), 5, Some((3, 3))),
+            (ReadRequest::forwards(5, 10), 5, None),
+            (ReadRequest::backwards(None, 2), 5, Some((3, 4))),
+            (ReadRequest::backwards(Some(1), 10), 5, Some((0, 1))),
+            (ReadRequest::backwards(Some(99), 2), 5, Some((3, 4))),
+            (ReadRequest::default(), 0, None),
+            (ReadRequest::forwards(0, 0), 5, None),
+        ];
+        for (request, len, range) in cases {
+            assert_eq!(request.dense_range(len), range, "{request:?} over {len}");
+        }
+    }
+
+    #[test]
+    fn filter_is_a_substring_or_a_star_pattern() {
+        let cases = [
+            ("acc", "account-1", true),
+            ("ACC", "account-1", true),
+            ("xyz", "account-1", false),
+            ("account-*", "account-1", true),
+            ("*-1", "account-1", true),
+            ("*-1", "account-12", false),
+            ("a*t-*", "account-7", true),
+            ("order*", "account-1", false),
+            ("*", "anything", true),
+            ("", "anything", true),
+        ];
+        for (filter, stream, matches) in cases {
+            assert_eq!(
+                stream_filter_matches(filter, stream),
+                matches,
+                "{filter} ~ {stream}"
+            );
+        }
+    }
+
+    #[test]
+    fn directions_parse_or_name_the_bad_one() {
+        assert_eq!(Direction::parse("backwards"), Ok(Direction::Backwards));
+        let error = Direction::parse("up").unwrap_err();
+        assert!(error.to_string().contains("'up'"));
+    }
+}

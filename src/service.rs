@@ -1,0 +1,187 @@
+//! The service handle: the one object the UI and `window.sandbox` share.
+//!
+//! It owns the store, validates what callers hand in (with the core's rules),
+//! and announces every change as a [`Change`] to whoever subscribed: the UI's
+//! lists refresh on it, and later the projection runtime and other tabs
+//! (BroadcastChannel) will hear the same messages.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::core::event::{uuid_v4_from_bytes, validate_batch, InputEvent};
+use crate::core::{
+    AppendResult, ExpectedVersion, ReadRequest, RecordedEvent, StoreError, StreamInfo,
+};
+use crate::sample::BANK_ACCOUNTS;
+use crate::storage::indexeddb::IndexedDbStore;
+use crate::storage::EventStore;
+
+/// Everything that can change in a sandbox.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Appended {
+        stream: String,
+        result: AppendResult,
+    },
+}
+
+type Listener = Rc<dyn Fn(&Change)>;
+
+pub struct Sandbox {
+    name: String,
+    store: IndexedDbStore,
+    listeners: RefCell<Vec<(u64, Listener)>>,
+    next_listener: Cell<u64>,
+}
+
+/// Keeps a listener registered until it is dropped.
+pub struct Subscription {
+    sandbox: Rc<Sandbox>,
+    id: u64,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.sandbox
+            .listeners
+            .borrow_mut()
+            .retain(|(id, _)| *id != self.id);
+    }
+}
+
+impl Sandbox {
+    /// Opens the sandbox called `name`; each sandbox is its own IndexedDB database.
+    pub async fn open(name: &str) -> Result<Rc<Sandbox>, StoreError> {
+        let store = IndexedDbStore::open(&database_name(name)).await?;
+        Ok(Rc::new(Sandbox {
+            name: name.to_string(),
+            store,
+            listeners: RefCell::new(Vec::new()),
+            next_listener: Cell::new(0),
+        }))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn subscribe(self: &Rc<Self>, listener: impl Fn(&Change) + 'static) -> Subscription {
+        let id = self.next_listener.get();
+        self.next_listener.set(id + 1);
+        self.listeners.borrow_mut().push((id, Rc::new(listener)));
+        Subscription {
+            sandbox: Rc::clone(self),
+            id,
+        }
+    }
+
+    fn announce(&self, change: Change) {
+        // Listeners may subscribe or unsubscribe while being told; call a copy.
+        let listeners: Vec<Listener> = self
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, listener)| Rc::clone(listener))
+            .collect();
+        for listener in listeners {
+            listener(&change);
+        }
+    }
+
+    /// Validates and appends a batch, then announces it.
+    pub async fn append(
+        &self,
+        stream: &str,
+        inputs: Vec<InputEvent>,
+        expected: ExpectedVersion,
+    ) -> Result<AppendResult, StoreError> {
+        let batch = validate_batch(inputs, &mut random_uuid)?;
+        let result = self.store.append(stream, batch, expected).await?;
+        self.announce(Change::Appended {
+            stream: stream.to_string(),
+            result,
+        });
+        Ok(result)
+    }
+
+    pub async fn read_stream(
+        &self,
+        stream: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.store.read_stream(stream, request).await
+    }
+
+    pub async fn read_all(&self, request: ReadRequest) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.store.read_all(request).await
+    }
+
+    pub async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError> {
+        self.store.streams().await
+    }
+
+    pub async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {
+        self.store.stream(stream).await
+    }
+
+    pub async fn read_category(
+        &self,
+        category: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.store.read_category(category, request).await
+    }
+
+    pub async fn read_by_type(
+        &self,
+        event_type: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.store.read_by_type(event_type, request).await
+    }
+
+    pub async fn read_by_correlation(
+        &self,
+        correlation_id: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.store
+            .read_by_correlation(correlation_id, request)
+            .await
+    }
+
+    /// Appends the bank-account sample, one event at a time so that the
+    /// streams interleave in `$all` as real traffic would.
+    pub async fn load_sample(&self) -> Result<(), StoreError> {
+        for event in BANK_ACCOUNTS {
+            let input: InputEvent = serde_json::from_str(&format!(
+                r#"{{"type":"{}","data":{},"metadata":{}}}"#,
+                event.event_type, event.data, event.metadata
+            ))
+            .map_err(|error| StoreError::InvalidEvent(format!("sample event: {error}")))?;
+            self.append(event.stream, vec![input], ExpectedVersion::Any)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The IndexedDB database that holds the sandbox called `name`.
+pub fn database_name(name: &str) -> String {
+    format!("es-sandbox/{name}")
+}
+
+fn random_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .and_then(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).ok());
+    if filled.is_none() {
+        // Without Web Crypto (never seen in a browser that has IndexedDB),
+        // Math.random still gives ids that are unique in practice.
+        for byte in &mut bytes {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    uuid_v4_from_bytes(bytes)
+}

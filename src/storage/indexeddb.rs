@@ -1,0 +1,555 @@
+//! The IndexedDB backend, through the `idb` crate.
+//!
+//! **Invariant:** an append is one readwrite transaction over `events` and
+//! `streams`. The stream head, the next position and the id look-ups are read
+//! inside it, the core's append rule decides, and the writes follow in the
+//! same transaction. IndexedDB serialises readwrite transactions over the same
+//! stores, across tabs too, so two appends with the same expected version
+//! cannot both pass the check; and a transaction that fails is rolled back
+//! whole, so a failed append leaves no trace.
+//!
+//! Schema history (bump [`SCHEMA_VERSION`] and add a step to [`upgrade`]):
+//! - v1: `events` keyed by `position`, unique indexes `stream_version`
+//!   (`[stream, version]`) and `id`; `streams` keyed by `stream`.
+//! - v2: the read indexes `type_position`, `correlation_position` on events
+//!   and `category` on streams. IndexedDB fills them from existing records.
+
+use idb::{
+    CursorDirection, Database, Factory, IndexParams, KeyPath, KeyRange, ObjectStore,
+    ObjectStoreParams, Query, TransactionMode,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use wasm_bindgen::JsValue;
+
+use super::EventStore;
+use crate::core::event::iso8601_from_millis;
+use crate::core::{
+    decide_append, AppendDecision, AppendFacts, AppendResult, Direction, ExpectedVersion,
+    ProposedEvent, ReadRequest, RecordedEvent, StoreError, StoredEventRef, StreamInfo,
+};
+
+pub const SCHEMA_VERSION: u32 = 2;
+
+const EVENTS: &str = "events";
+const STREAMS: &str = "streams";
+const BY_STREAM_VERSION: &str = "stream_version";
+const BY_ID: &str = "id";
+const BY_TYPE: &str = "type_position";
+const BY_CORRELATION: &str = "correlation_position";
+const BY_CATEGORY: &str = "category";
+
+/// An event as IndexedDB holds it. Data and metadata stay JSON text: the
+/// store never looks inside them, and text is the cheapest thing to clone.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventRow {
+    position: u64,
+    stream: String,
+    version: u64,
+    id: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    data: String,
+    metadata: String,
+    created: String,
+    /// Absent when the metadata has none, so the sparse index skips the row.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    correlation_id: Option<String>,
+}
+
+impl EventRow {
+    fn from_record(record: &RecordedEvent) -> EventRow {
+        EventRow {
+            position: record.position,
+            stream: record.stream.clone(),
+            version: record.version,
+            id: record.id.clone(),
+            event_type: record.event_type.clone(),
+            data: record.data.get().to_string(),
+            metadata: record.metadata.get().to_string(),
+            created: record.created.clone(),
+            correlation_id: record.correlation_id(),
+        }
+    }
+
+    fn into_record(self) -> Result<RecordedEvent, StoreError> {
+        let raw = |text: String, what: &str| {
+            RawValue::from_string(text).map_err(|error| {
+                StoreError::Storage(format!(
+                    "stored {what} of event at position {} is not JSON: {error}",
+                    self.position
+                ))
+            })
+        };
+        Ok(RecordedEvent {
+            data: raw(self.data.clone(), "data")?,
+            metadata: raw(self.metadata.clone(), "metadata")?,
+            stream: self.stream,
+            version: self.version,
+            position: self.position,
+            id: self.id,
+            event_type: self.event_type,
+            created: self.created,
+        })
+    }
+}
+
+pub struct IndexedDbStore {
+    database: Database,
+}
+
+impl IndexedDbStore {
+    /// Opens (creating or upgrading) the sandbox database called `name`.
+    pub async fn open(name: &str) -> Result<IndexedDbStore, StoreError> {
+        let factory = Factory::new().map_err(storage_error)?;
+        let mut request = factory
+            .open(name, Some(SCHEMA_VERSION))
+            .map_err(storage_error)?;
+        request.on_upgrade_needed(|event| {
+            // An upgrade that fails aborts the versionchange transaction, and
+            // the open then fails with that error; nothing is half-migrated.
+            let _ = upgrade(event);
+        });
+        let database = request.await.map_err(storage_error)?;
+        Ok(IndexedDbStore { database })
+    }
+
+    /// Deletes the database called `name` (tests and "start over").
+    pub async fn delete(name: &str) -> Result<(), StoreError> {
+        let factory = Factory::new().map_err(storage_error)?;
+        factory
+            .delete(name)
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)
+    }
+
+    pub fn close(&self) {
+        self.database.close();
+    }
+
+    fn read_transaction(&self) -> Result<idb::Transaction, StoreError> {
+        self.database
+            .transaction(&[EVENTS, STREAMS], TransactionMode::ReadOnly)
+            .map_err(storage_error)
+    }
+
+    async fn read_index(
+        &self,
+        index: &str,
+        key: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let transaction = self.read_transaction()?;
+        let events = transaction.object_store(EVENTS).map_err(storage_error)?;
+        let index = events.index(index).map_err(storage_error)?;
+        let (low, high) = match (request.direction, request.from) {
+            (_, None) => (0.0, f64::MAX),
+            (Direction::Forwards, Some(from)) => (from as f64, f64::MAX),
+            (Direction::Backwards, Some(from)) => (0.0, from as f64),
+        };
+        let range = KeyRange::bound(&pair(key, low), &pair(key, high), None, None)
+            .map_err(storage_error)?;
+        let limit = limit_u32(request.limit);
+        let rows = match request.direction {
+            Direction::Forwards => index
+                .get_all(Some(Query::KeyRange(range)), limit)
+                .map_err(storage_error)?
+                .await
+                .map_err(storage_error)?,
+            Direction::Backwards => {
+                let cursor = index
+                    .open_cursor(Some(Query::KeyRange(range)), Some(CursorDirection::Prev))
+                    .map_err(storage_error)?
+                    .await
+                    .map_err(storage_error)?;
+                let mut rows = Vec::new();
+                if let Some(cursor) = cursor {
+                    let mut cursor = cursor.into_managed();
+                    while rows.len() < request.limit {
+                        match cursor.value().map_err(storage_error)? {
+                            Some(row) => rows.push(row),
+                            None => break,
+                        }
+                        cursor.next(None).await.map_err(storage_error)?;
+                    }
+                }
+                rows
+            }
+        };
+        rows_to_records(rows)
+    }
+}
+
+/// Brings a database of any older schema version up to [`SCHEMA_VERSION`].
+fn upgrade(event: idb::event::VersionChangeEvent) -> Result<(), idb::Error> {
+    use idb::event::DatabaseEvent;
+    use idb::request::Request;
+    use idb::Event;
+
+    let old_version = event.old_version()?;
+    let database = event.database()?;
+    if old_version < 1 {
+        let mut events_params = ObjectStoreParams::new();
+        events_params.key_path(Some(KeyPath::new_single("position")));
+        let events = database.create_object_store(EVENTS, events_params)?;
+        events.create_index(
+            BY_STREAM_VERSION,
+            KeyPath::new_array(vec!["stream", "version"]),
+            Some(unique()),
+        )?;
+        events.create_index(BY_ID, KeyPath::new_single("id"), Some(unique()))?;
+        let mut streams_params = ObjectStoreParams::new();
+        streams_params.key_path(Some(KeyPath::new_single("stream")));
+        database.create_object_store(STREAMS, streams_params)?;
+    }
+    if old_version < 2 {
+        let transaction = event
+            .target()?
+            .transaction()
+            .ok_or(idb::Error::TransactionNotFound)?;
+        let events = transaction.object_store(EVENTS)?;
+        events.create_index(BY_TYPE, KeyPath::new_array(vec!["type", "position"]), None)?;
+        events.create_index(
+            BY_CORRELATION,
+            KeyPath::new_array(vec!["correlationId", "position"]),
+            None,
+        )?;
+        let streams = transaction.object_store(STREAMS)?;
+        streams.create_index(BY_CATEGORY, KeyPath::new_single("category"), None)?;
+    }
+    Ok(())
+}
+
+fn unique() -> IndexParams {
+    let mut params = IndexParams::new();
+    params.unique(true);
+    params
+}
+
+impl EventStore for IndexedDbStore {
+    async fn append(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+    ) -> Result<AppendResult, StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[EVENTS, STREAMS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        let events = transaction.object_store(EVENTS).map_err(storage_error)?;
+        let streams = transaction.object_store(STREAMS).map_err(storage_error)?;
+
+        // Issue every read before awaiting any, so IndexedDB can pipeline them.
+        let by_id = events.index(BY_ID).map_err(storage_error)?;
+        let id_lookups = batch
+            .iter()
+            .map(|event| {
+                by_id
+                    .get(JsValue::from_str(&event.id))
+                    .map_err(storage_error)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let head_lookup = streams
+            .get(JsValue::from_str(stream))
+            .map_err(storage_error)?;
+        let next_position = next_position(&events).await?;
+        let mut existing = Vec::with_capacity(id_lookups.len());
+        for lookup in id_lookups {
+            let found = lookup.await.map_err(storage_error)?;
+            existing.push(match found {
+                Some(row) => {
+                    let row: EventRow = from_js(row)?;
+                    Some(StoredEventRef {
+                        stream: row.stream,
+                        version: row.version,
+                        position: row.position,
+                    })
+                }
+                None => None,
+            });
+        }
+        let head: Option<StoredStream> = match head_lookup.await.map_err(storage_error)? {
+            Some(value) => Some(from_js(value)?),
+            None => None,
+        };
+
+        let created = iso8601_from_millis(js_sys::Date::now() as i64);
+        let facts = AppendFacts {
+            stream: head.as_ref().map(|head| &head.info),
+            next_position,
+            existing: &existing,
+            created: &created,
+        };
+        let decision = decide_append(stream, batch, expected, facts);
+        let (records, stream_row, result) = match decision {
+            Ok(AppendDecision::Write {
+                records,
+                stream,
+                result,
+            }) => (records, stream, result),
+            Ok(AppendDecision::AlreadyAppended(result)) => return Ok(result),
+            Err(error) => {
+                let _ = transaction.abort();
+                return Err(error);
+            }
+        };
+        for record in &records {
+            events
+                .add(&to_js(&EventRow::from_record(record))?, None)
+                .map_err(storage_error)?;
+        }
+        let stored_stream = StoredStream {
+            first_position: head.map_or(next_position, |head| head.first_position),
+            info: stream_row,
+        };
+        streams
+            .put(&to_js(&stored_stream)?, None)
+            .map_err(storage_error)?;
+        let outcome = transaction.await.map_err(storage_error)?;
+        if outcome.is_committed() {
+            Ok(result)
+        } else {
+            Err(StoreError::Storage(
+                "the append's transaction was aborted; nothing was written".into(),
+            ))
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let transaction = self.read_transaction()?;
+        let streams = transaction.object_store(STREAMS).map_err(storage_error)?;
+        let row: StreamInfo = match streams
+            .get(JsValue::from_str(stream))
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?
+        {
+            Some(value) => from_js(value)?,
+            None => return Ok(Vec::new()),
+        };
+        let Some((low, high)) = request.dense_range(row.version + 1) else {
+            return Ok(Vec::new());
+        };
+        let events = transaction.object_store(EVENTS).map_err(storage_error)?;
+        let range = KeyRange::bound(
+            &pair(stream, low as f64),
+            &pair(stream, high as f64),
+            None,
+            None,
+        )
+        .map_err(storage_error)?;
+        let rows = events
+            .index(BY_STREAM_VERSION)
+            .map_err(storage_error)?
+            .get_all(Some(Query::KeyRange(range)), None)
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?;
+        in_direction(rows_to_records(rows)?, request.direction)
+    }
+
+    async fn read_all(&self, request: ReadRequest) -> Result<Vec<RecordedEvent>, StoreError> {
+        let transaction = self.read_transaction()?;
+        let events = transaction.object_store(EVENTS).map_err(storage_error)?;
+        let len = next_position(&events).await?;
+        let Some((low, high)) = request.dense_range(len) else {
+            return Ok(Vec::new());
+        };
+        let range = KeyRange::bound(&(low as f64).into(), &(high as f64).into(), None, None)
+            .map_err(storage_error)?;
+        let rows = events
+            .get_all(Some(Query::KeyRange(range)), None)
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?;
+        in_direction(rows_to_records(rows)?, request.direction)
+    }
+
+    async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError> {
+        let transaction = self.read_transaction()?;
+        let rows = transaction
+            .object_store(STREAMS)
+            .map_err(storage_error)?
+            .get_all(None, None)
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?;
+        let mut streams = rows
+            .into_iter()
+            .map(from_js::<StoredStream>)
+            .collect::<Result<Vec<_>, _>>()?;
+        // The object store is ordered by name; the trait promises creation order.
+        streams.sort_by_key(|row| row.first_position);
+        Ok(streams.into_iter().map(|row| row.info).collect())
+    }
+
+    async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {
+        let transaction = self.read_transaction()?;
+        match transaction
+            .object_store(STREAMS)
+            .map_err(storage_error)?
+            .get(JsValue::from_str(stream))
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?
+        {
+            Some(value) => Ok(Some(from_js(value)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn read_category(
+        &self,
+        category: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let transaction = self.read_transaction()?;
+        let stream_rows = transaction
+            .object_store(STREAMS)
+            .map_err(storage_error)?
+            .index(BY_CATEGORY)
+            .map_err(storage_error)?
+            .get_all(Some(Query::Key(JsValue::from_str(category))), None)
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?;
+        let by_stream = transaction
+            .object_store(EVENTS)
+            .map_err(storage_error)?
+            .index(BY_STREAM_VERSION)
+            .map_err(storage_error)?;
+        let mut lookups = Vec::with_capacity(stream_rows.len());
+        for row in stream_rows {
+            let row: StreamInfo = from_js(row)?;
+            let range = KeyRange::bound(
+                &pair(&row.stream, 0.0),
+                &pair(&row.stream, f64::MAX),
+                None,
+                None,
+            )
+            .map_err(storage_error)?;
+            lookups.push(
+                by_stream
+                    .get_all(Some(Query::KeyRange(range)), None)
+                    .map_err(storage_error)?,
+            );
+        }
+        let mut records = Vec::new();
+        for lookup in lookups {
+            let rows = lookup.await.map_err(storage_error)?;
+            records.extend(
+                rows_to_records(rows)?
+                    .into_iter()
+                    .filter(|record| request.admits(record.position)),
+            );
+        }
+        records.sort_by_key(|record| record.position);
+        let records = in_direction(records, request.direction)?;
+        Ok(records.into_iter().take(request.limit).collect())
+    }
+
+    async fn read_by_type(
+        &self,
+        event_type: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_index(BY_TYPE, event_type, request).await
+    }
+
+    async fn read_by_correlation(
+        &self,
+        correlation_id: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_index(BY_CORRELATION, correlation_id, request)
+            .await
+    }
+}
+
+/// A streams row as stored: the public row plus where the stream began,
+/// which orders the list by creation.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredStream {
+    #[serde(flatten)]
+    info: StreamInfo,
+    #[serde(default)]
+    first_position: u64,
+}
+
+/// The position the next event gets: one past the last key of `events`,
+/// found with a single step of a reverse key cursor.
+async fn next_position(events: &ObjectStore) -> Result<u64, StoreError> {
+    let cursor = events
+        .open_key_cursor(None, Some(CursorDirection::Prev))
+        .map_err(storage_error)?
+        .await
+        .map_err(storage_error)?;
+    match cursor {
+        None => Ok(0),
+        Some(cursor) => {
+            let key = cursor.key().map_err(storage_error)?;
+            key.as_f64().map(|last| last as u64 + 1).ok_or_else(|| {
+                StoreError::Storage("the events store has a key that is not a position".into())
+            })
+        }
+    }
+}
+
+fn pair(text: &str, number: f64) -> JsValue {
+    js_sys::Array::of2(&JsValue::from_str(text), &JsValue::from_f64(number)).into()
+}
+
+fn limit_u32(limit: usize) -> Option<u32> {
+    u32::try_from(limit).ok()
+}
+
+fn in_direction(
+    mut records: Vec<RecordedEvent>,
+    direction: Direction,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    if direction == Direction::Backwards {
+        records.reverse();
+    }
+    Ok(records)
+}
+
+fn rows_to_records(rows: Vec<JsValue>) -> Result<Vec<RecordedEvent>, StoreError> {
+    rows.into_iter()
+        .map(|row| from_js::<EventRow>(row)?.into_record())
+        .collect()
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, StoreError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|error| {
+            StoreError::Storage(format!("could not convert a row for IndexedDB: {error}"))
+        })
+}
+
+fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue) -> Result<T, StoreError> {
+    serde_wasm_bindgen::from_value(value).map_err(|error| {
+        StoreError::Storage(format!("a stored row has an unexpected shape: {error}"))
+    })
+}
+
+/// Turns an IndexedDB failure into a message a person can act on. A full
+/// quota is the one failure people can fix themselves, so it says how.
+fn storage_error(error: idb::Error) -> StoreError {
+    let message = error.to_string();
+    if message.contains("QuotaExceeded") {
+        StoreError::Storage(format!(
+            "the browser's storage quota is full, so nothing was written ({message}); free disk space or delete old sandboxes and try again"
+        ))
+    } else {
+        StoreError::Storage(message)
+    }
+}

@@ -1,0 +1,167 @@
+//! The in-memory backend: the reference the IndexedDB backend is held to, and
+//! the store the native tests run against.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::EventStore;
+use crate::core::event::iso8601_from_millis;
+use crate::core::{
+    decide_append, AppendDecision, AppendFacts, AppendResult, Direction, ExpectedVersion,
+    ProposedEvent, ReadRequest, RecordedEvent, StoreError, StoredEventRef, StreamInfo,
+};
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: RefCell<State>,
+    /// Milliseconds since the epoch for the next append; tests move it by hand.
+    clock: RefCell<i64>,
+}
+
+#[derive(Default)]
+struct State {
+    log: Vec<RecordedEvent>,
+    streams: Vec<StreamInfo>,
+    stream_index: HashMap<String, usize>,
+    positions_by_id: HashMap<String, u64>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// Sets the time the next append is stamped with.
+    pub fn set_clock(&self, millis: i64) {
+        *self.clock.borrow_mut() = millis;
+    }
+
+    fn select(
+        &self,
+        request: ReadRequest,
+        keep: impl Fn(&RecordedEvent) -> bool,
+    ) -> Vec<RecordedEvent> {
+        let state = self.state.borrow();
+        let matching = state
+            .log
+            .iter()
+            .filter(|event| keep(event) && request.admits(event.position));
+        match request.direction {
+            Direction::Forwards => matching.take(request.limit).cloned().collect(),
+            Direction::Backwards => matching.rev().take(request.limit).cloned().collect(),
+        }
+    }
+}
+
+impl EventStore for MemoryStore {
+    async fn append(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+    ) -> Result<AppendResult, StoreError> {
+        let mut state = self.state.borrow_mut();
+        let existing: Vec<Option<StoredEventRef>> = batch
+            .iter()
+            .map(|event| {
+                let position = *state.positions_by_id.get(&event.id)?;
+                let stored = &state.log[position as usize];
+                Some(StoredEventRef {
+                    stream: stored.stream.clone(),
+                    version: stored.version,
+                    position,
+                })
+            })
+            .collect();
+        let row = state.stream_index.get(stream).map(|&at| &state.streams[at]);
+        let created = iso8601_from_millis(*self.clock.borrow());
+        let facts = AppendFacts {
+            stream: row,
+            next_position: state.log.len() as u64,
+            existing: &existing,
+            created: &created,
+        };
+        match decide_append(stream, batch, expected, facts)? {
+            AppendDecision::AlreadyAppended(result) => Ok(result),
+            AppendDecision::Write {
+                records,
+                stream: row,
+                result,
+            } => {
+                let state = &mut *state;
+                for record in records {
+                    state
+                        .positions_by_id
+                        .insert(record.id.clone(), record.position);
+                    state.log.push(record);
+                }
+                match state.stream_index.get(&row.stream) {
+                    Some(&at) => state.streams[at] = row,
+                    None => {
+                        state
+                            .stream_index
+                            .insert(row.stream.clone(), state.streams.len());
+                        state.streams.push(row);
+                    }
+                }
+                Ok(result)
+            }
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let state = self.state.borrow();
+        let in_stream = state.log.iter().filter(|event| event.stream == stream);
+        let admitted = in_stream.filter(|event| request.admits(event.version));
+        Ok(match request.direction {
+            Direction::Forwards => admitted.take(request.limit).cloned().collect(),
+            Direction::Backwards => admitted.rev().take(request.limit).cloned().collect(),
+        })
+    }
+
+    async fn read_all(&self, request: ReadRequest) -> Result<Vec<RecordedEvent>, StoreError> {
+        Ok(self.select(request, |_| true))
+    }
+
+    async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError> {
+        Ok(self.state.borrow().streams.clone())
+    }
+
+    async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {
+        let state = self.state.borrow();
+        Ok(state
+            .stream_index
+            .get(stream)
+            .map(|&at| state.streams[at].clone()))
+    }
+
+    async fn read_category(
+        &self,
+        category: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        Ok(self.select(request, |event| event.category() == category))
+    }
+
+    async fn read_by_type(
+        &self,
+        event_type: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        Ok(self.select(request, |event| event.event_type == event_type))
+    }
+
+    async fn read_by_correlation(
+        &self,
+        correlation_id: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        Ok(self.select(request, |event| {
+            event.correlation_id().as_deref() == Some(correlation_id)
+        }))
+    }
+}

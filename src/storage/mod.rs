@@ -1,0 +1,64 @@
+//! Storage: one trait, two backends. `memory` serves native tests; `indexeddb`
+//! is what the app uses. Both run the core's append rule, so both pass the same
+//! conformance suite (`tests/conformance/`).
+
+pub mod memory;
+
+#[cfg(target_arch = "wasm32")]
+pub mod indexeddb;
+
+use crate::core::{
+    AppendResult, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent, StoreError,
+    StreamInfo,
+};
+
+/// An event store with EventStoreDB's semantics.
+///
+/// The app is single-threaded wasm, so the futures need not be `Send`.
+#[allow(async_fn_in_trait)]
+pub trait EventStore {
+    /// Appends a validated batch atomically: all of it is written, or none.
+    async fn append(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+    ) -> Result<AppendResult, StoreError>;
+
+    /// Reads one stream by version.
+    async fn read_stream(
+        &self,
+        stream: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Reads `$all` by global position.
+    async fn read_all(&self, request: ReadRequest) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Every stream, system streams included, in order of creation.
+    async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError>;
+
+    /// One stream's row, `None` when it does not exist.
+    async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError>;
+
+    /// Events of every stream in a category, by global position.
+    async fn read_category(
+        &self,
+        category: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Events of one type, by global position.
+    async fn read_by_type(
+        &self,
+        event_type: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Events whose metadata carries this `$correlationId`, by global position.
+    async fn read_by_correlation(
+        &self,
+        correlation_id: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+}

@@ -1,0 +1,147 @@
+//! The shell: navigation, the current route, and the contexts every view uses.
+
+use gloo::events::EventListener;
+use yew::prelude::*;
+
+use super::append_form::AppendPage;
+use super::event_table::{EventPager, EventSource};
+use super::event_view::EventView;
+use super::route::Route;
+use super::stream_list::StreamList;
+use super::stream_page::StreamPage;
+use super::{Revision, SandboxHandle};
+use crate::core::form::AppendFormText;
+
+#[derive(Properties, PartialEq)]
+pub struct AppProps {
+    pub sandbox: SandboxHandle,
+}
+
+/// What "Append another like this" hands to the append page.
+#[derive(Clone, PartialEq)]
+pub struct Draft {
+    pub text: AppendFormText,
+    pub set: Callback<AppendFormText>,
+}
+
+#[function_component(App)]
+pub fn app(props: &AppProps) -> Html {
+    let route = use_state(Route::current);
+    let revision = use_state(Revision::default);
+    let draft_text = use_state(|| AppendFormText {
+        expected_version: "any".into(),
+        ..Default::default()
+    });
+
+    {
+        let route = route.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|window| {
+                EventListener::new(&window, "hashchange", move |_| route.set(Route::current()))
+            });
+            move || drop(listener)
+        });
+    }
+    {
+        let revision = revision.clone();
+        use_effect_with(props.sandbox.clone(), move |sandbox| {
+            let subscription = sandbox.0.subscribe(move |_change| {
+                revision.set(Revision(revision.0 + 1));
+            });
+            move || drop(subscription)
+        });
+    }
+
+    let draft = Draft {
+        text: (*draft_text).clone(),
+        set: {
+            let draft_text = draft_text.clone();
+            Callback::from(move |text| draft_text.set(text))
+        },
+    };
+    let page = match &*route {
+        Route::Streams => html! { <StreamList /> },
+        Route::Stream(stream) => html! { <StreamPage stream={stream.clone()} /> },
+        Route::Event { stream, version } => {
+            html! { <EventView stream={stream.clone()} version={*version} /> }
+        }
+        Route::All => html! {
+            <section>
+                <h1>{ "All events " }<code>{ "$all" }</code></h1>
+                <EventPager source={EventSource::All} />
+            </section>
+        },
+        Route::Append => html! { <AppendPage /> },
+        Route::Projections => coming_soon(
+            "Projections",
+            "Reducers written in EventStoreDB's projection dialect will live here.",
+        ),
+        Route::TimeTravel => coming_soon(
+            "Time travel",
+            "Scrub the log to any position and see every view as it was.",
+        ),
+    };
+    let tab = |target: Route, label: &str| {
+        let active = match (&*route, &target) {
+            (Route::Stream(_) | Route::Event { .. }, Route::Streams) => true,
+            (current, target) => current == target,
+        };
+        html! {
+            <a href={target.href()} class={classes!("tab", active.then_some("active"))}
+               aria-current={active.then_some("page")}>{ label }</a>
+        }
+    };
+
+    html! {
+        <ContextProvider<SandboxHandle> context={props.sandbox.clone()}>
+        <ContextProvider<Revision> context={*revision}>
+        <ContextProvider<Draft> context={draft}>
+            <header class="top">
+                <a class="brand" href="#/">{ "es-sandbox" }</a>
+                <nav>
+                    { tab(Route::Streams, "Streams") }
+                    { tab(Route::All, "All events") }
+                    { tab(Route::Append, "Append") }
+                    { tab(Route::Projections, "Projections") }
+                    { tab(Route::TimeTravel, "Time travel") }
+                </nav>
+                <span class="sandbox-name" title="This sandbox's IndexedDB database">
+                    { format!("sandbox: {}", props.sandbox.0.name()) }
+                </span>
+            </header>
+            <main>{ page }</main>
+        </ContextProvider<Draft>>
+        </ContextProvider<Revision>>
+        </ContextProvider<SandboxHandle>>
+    }
+}
+
+fn coming_soon(title: &str, what: &str) -> Html {
+    html! {
+        <section class="coming-soon">
+            <h1>{ title }</h1>
+            <p>{ what }</p>
+            <p class="muted">{ "Not built yet." }</p>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct OpenFailedProps {
+    pub message: String,
+}
+
+/// Shown when the store cannot be opened (storage disabled, quota, a newer
+/// schema in another tab), instead of a blank page.
+#[function_component(OpenFailed)]
+pub fn open_failed(props: &OpenFailedProps) -> Html {
+    html! {
+        <main>
+            <section class="error-banner" role="alert">
+                <h1>{ "The sandbox could not be opened" }</h1>
+                <p>{ &props.message }</p>
+                <p>{ "IndexedDB may be disabled (private browsing), or the disk is full." }</p>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,183 @@
+//! A paged table of events, for one stream or for `$all`. Paging reads only
+//! the page shown (a key range of 50), so it stays quick at 100,000 events.
+
+use yew::prelude::*;
+
+use super::route::Route;
+use super::{run, Revision, SandboxHandle};
+use crate::core::{ReadRequest, RecordedEvent, StoreError};
+
+const PAGE_SIZE: u64 = 50;
+
+#[derive(Clone, PartialEq)]
+pub enum EventSource {
+    Stream(String),
+    All,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct EventPagerProps {
+    pub source: EventSource,
+}
+
+#[derive(Clone, PartialEq)]
+enum Page {
+    Loading,
+    Loaded {
+        events: Vec<RecordedEvent>,
+        total: u64,
+    },
+    Failed(String),
+}
+
+#[function_component(EventPager)]
+pub fn event_pager(props: &EventPagerProps) -> Html {
+    let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
+    let revision = use_context::<Revision>().unwrap_or_default();
+    let newest_first = use_state(|| true);
+    let page_index = use_state(|| 0u64);
+    let page = use_state(|| Page::Loading);
+
+    {
+        let page = page.clone();
+        let sandbox = sandbox.clone();
+        use_effect_with(
+            (props.source.clone(), *newest_first, *page_index, revision),
+            move |(source, newest_first, page_index, _)| {
+                let (source, newest_first, page_index) =
+                    (source.clone(), *newest_first, *page_index);
+                run(
+                    async move { load_page(&sandbox, &source, newest_first, page_index).await },
+                    move |result| {
+                        page.set(match result {
+                            Ok((events, total)) => Page::Loaded { events, total },
+                            Err(error) => Page::Failed(error.to_string()),
+                        })
+                    },
+                );
+            },
+        );
+    }
+
+    let show_stream = props.source == EventSource::All;
+    let (events, total) = match &*page {
+        Page::Loading => return html! { <p class="muted">{ "Loading…" }</p> },
+        Page::Failed(message) => {
+            return html! { <p class="error-banner" role="alert">{ message }</p> }
+        }
+        Page::Loaded { events, total } => (events, *total),
+    };
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let current = (*page_index).min(pages - 1);
+    let go = |target: u64| {
+        let page_index = page_index.clone();
+        Callback::from(move |_: MouseEvent| page_index.set(target))
+    };
+    let toggle_order = {
+        let newest_first = newest_first.clone();
+        let page_index = page_index.clone();
+        Callback::from(move |_: Event| {
+            newest_first.set(!*newest_first);
+            page_index.set(0);
+        })
+    };
+    let (first_label, last_label) = if *newest_first {
+        ("Newest", "Oldest")
+    } else {
+        ("Oldest", "Newest")
+    };
+
+    html! {
+        <div class="event-pager">
+            <div class="toolbar">
+                <label class="check">
+                    <input type="checkbox" checked={*newest_first} onchange={toggle_order} />
+                    { "Newest first" }
+                </label>
+                <span class="muted">{ format!("{total} events") }</span>
+                <span class="spacer" />
+                <button disabled={current == 0} onclick={go(0)}>{ first_label }</button>
+                <button disabled={current == 0} onclick={go(current.saturating_sub(1))}>{ "Previous" }</button>
+                <span class="page-of">{ format!("page {} of {pages}", current + 1) }</span>
+                <button disabled={current + 1 >= pages} onclick={go(current + 1)}>{ "Next" }</button>
+                <button disabled={current + 1 >= pages} onclick={go(pages - 1)}>{ last_label }</button>
+            </div>
+            <EventTable events={events.clone()} show_stream={show_stream} />
+        </div>
+    }
+}
+
+/// Reads the events of one page and the total they are paged over.
+async fn load_page(
+    sandbox: &SandboxHandle,
+    source: &EventSource,
+    newest_first: bool,
+    page_index: u64,
+) -> Result<(Vec<RecordedEvent>, u64), StoreError> {
+    let sandbox = &sandbox.0;
+    let total = match source {
+        EventSource::Stream(stream) => sandbox.stream(stream).await?.map_or(0, |row| row.count),
+        EventSource::All => sandbox
+            .read_all(ReadRequest::backwards(None, 1))
+            .await?
+            .first()
+            .map_or(0, |last| last.position + 1),
+    };
+    if total == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    let pages = total.div_ceil(PAGE_SIZE);
+    let skipped = page_index.min(pages - 1) * PAGE_SIZE;
+    let request = if newest_first {
+        ReadRequest::backwards(Some(total - 1 - skipped), PAGE_SIZE as usize)
+    } else {
+        ReadRequest::forwards(skipped, PAGE_SIZE as usize)
+    };
+    let events = match source {
+        EventSource::Stream(stream) => sandbox.read_stream(stream, request).await?,
+        EventSource::All => sandbox.read_all(request).await?,
+    };
+    Ok((events, total))
+}
+
+#[derive(Properties, PartialEq)]
+pub struct EventTableProps {
+    pub events: Vec<RecordedEvent>,
+    pub show_stream: bool,
+}
+
+#[function_component(EventTable)]
+pub fn event_table(props: &EventTableProps) -> Html {
+    if props.events.is_empty() {
+        return html! { <p class="muted">{ "No events." }</p> };
+    }
+    html! {
+        <table class="events">
+            <thead>
+                <tr>
+                    if props.show_stream { <th>{ "Stream" }</th> }
+                    <th class="num">{ "Version" }</th>
+                    <th>{ "Type" }</th>
+                    <th>{ "Created" }</th>
+                    <th class="num">{ "Position" }</th>
+                </tr>
+            </thead>
+            <tbody>
+                { for props.events.iter().map(|event| {
+                    let href = Route::Event { stream: event.stream.clone(), version: event.version }.href();
+                    html! {
+                        <tr key={event.position}>
+                            if props.show_stream {
+                                <td><a href={Route::Stream(event.stream.clone()).href()}>{ &event.stream }</a></td>
+                            }
+                            <td class="num"><a href={href.clone()}>{ event.version }</a></td>
+                            <td><a href={href}>{ &event.event_type }</a></td>
+                            <td class="time">{ &event.created }</td>
+                            <td class="num">{ event.position }</td>
+                        </tr>
+                    }
+                }) }
+            </tbody>
+        </table>
+    }
+}

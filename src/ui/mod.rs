@@ -1,0 +1,83 @@
+//! The Yew UI. Components reach the store only through the [`SandboxHandle`]
+//! context (the service), never IndexedDB directly.
+
+mod app;
+mod append_form;
+mod event_table;
+mod event_view;
+mod route;
+mod stream_list;
+mod stream_page;
+
+use std::rc::Rc;
+
+use crate::api::ApiInstaller;
+use crate::service::Sandbox;
+
+pub use app::App;
+
+/// The service handle, shared through Yew's context.
+#[derive(Clone)]
+pub struct SandboxHandle(pub Rc<Sandbox>);
+
+impl PartialEq for SandboxHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Counts the changes this page has seen; views re-read when it moves.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Revision(pub u64);
+
+/// Boots the page: `window.sandbox` first (so scripts can wait on `ready`),
+/// then the store, then the UI.
+pub fn start() {
+    let installer = match ApiInstaller::install() {
+        Ok(installer) => installer,
+        Err(error) => {
+            web_sys::console::error_2(&"could not install window.sandbox".into(), &error);
+            return;
+        }
+    };
+    let name = sandbox_name_from_location();
+    wasm_bindgen_futures::spawn_local(async move {
+        match Sandbox::open(&name).await {
+            Ok(sandbox) => {
+                installer.opened(Rc::clone(&sandbox));
+                yew::Renderer::<App>::with_props(app::AppProps {
+                    sandbox: SandboxHandle(sandbox),
+                })
+                .render();
+            }
+            Err(error) => {
+                installer.failed(&error);
+                yew::Renderer::<app::OpenFailed>::with_props(app::OpenFailedProps {
+                    message: error.to_string(),
+                })
+                .render();
+            }
+        }
+    });
+}
+
+/// `?sandbox=NAME` picks a sandbox; each is its own database.
+fn sandbox_name_from_location() -> String {
+    web_sys::window()
+        .and_then(|window| window.location().search().ok())
+        .and_then(|search| {
+            web_sys::UrlSearchParams::new_with_str(&search)
+                .ok()?
+                .get("sandbox")
+        })
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "default".to_string())
+}
+
+/// Runs a future on the page's executor and hands its output to `done`.
+pub(crate) fn run<T: 'static>(
+    future: impl std::future::Future<Output = T> + 'static,
+    done: impl FnOnce(T) + 'static,
+) {
+    wasm_bindgen_futures::spawn_local(async move { done(future.await) });
+}

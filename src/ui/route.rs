@@ -1,0 +1,71 @@
+//! Hash routes, so every view has an address that survives a reload.
+
+use js_sys::{decode_uri_component, encode_uri_component};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Streams,
+    Stream(String),
+    Event { stream: String, version: u64 },
+    All,
+    Append,
+    Projections,
+    TimeTravel,
+}
+
+impl Route {
+    pub fn parse(hash: &str) -> Route {
+        let path = hash.trim_start_matches('#').trim_start_matches('/');
+        let parts: Vec<&str> = path.split('/').collect();
+        match parts.as_slice() {
+            ["all"] => Route::All,
+            ["append"] => Route::Append,
+            ["projections"] => Route::Projections,
+            ["time-travel"] => Route::TimeTravel,
+            ["streams", stream] => Route::Stream(decode(stream)),
+            ["streams", stream, version] => match version.parse() {
+                Ok(version) => Route::Event {
+                    stream: decode(stream),
+                    version,
+                },
+                Err(_) => Route::Stream(decode(stream)),
+            },
+            _ => Route::Streams,
+        }
+    }
+
+    pub fn href(&self) -> String {
+        match self {
+            Route::Streams => "#/".into(),
+            Route::Stream(stream) => format!("#/streams/{}", encode(stream)),
+            Route::Event { stream, version } => format!("#/streams/{}/{version}", encode(stream)),
+            Route::All => "#/all".into(),
+            Route::Append => "#/append".into(),
+            Route::Projections => "#/projections".into(),
+            Route::TimeTravel => "#/time-travel".into(),
+        }
+    }
+
+    pub fn current() -> Route {
+        let hash = web_sys::window()
+            .and_then(|window| window.location().hash().ok())
+            .unwrap_or_default();
+        Route::parse(&hash)
+    }
+
+    pub fn go(&self) {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().set_hash(&self.href());
+        }
+    }
+}
+
+fn encode(text: &str) -> String {
+    encode_uri_component(text).into()
+}
+
+fn decode(text: &str) -> String {
+    decode_uri_component(text)
+        .map(String::from)
+        .unwrap_or_else(|_| text.to_string())
+}

@@ -1,0 +1,160 @@
+//! The landing view: every stream, most recently changed first, with a filter.
+//! While the sandbox is empty it explains event sourcing and offers a sample.
+
+use yew::prelude::*;
+
+use super::route::Route;
+use super::{run, Revision, SandboxHandle};
+use crate::core::read::stream_filter_matches;
+use crate::core::StreamInfo;
+
+#[derive(Clone, PartialEq)]
+enum Streams {
+    Loading,
+    Loaded(Vec<StreamInfo>),
+    Failed(String),
+}
+
+#[function_component(StreamList)]
+pub fn stream_list() -> Html {
+    let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
+    let revision = use_context::<Revision>().unwrap_or_default();
+    let streams = use_state(|| Streams::Loading);
+    let filter = use_state(String::new);
+    let show_system = use_state(|| false);
+
+    {
+        let streams = streams.clone();
+        let sandbox = sandbox.clone();
+        use_effect_with(revision, move |_| {
+            run(async move { sandbox.0.streams().await }, move |result| {
+                streams.set(match result {
+                    Ok(mut rows) => {
+                        rows.sort_by(|a, b| b.updated.cmp(&a.updated));
+                        Streams::Loaded(rows)
+                    }
+                    Err(error) => Streams::Failed(error.to_string()),
+                })
+            });
+        });
+    }
+
+    let rows = match &*streams {
+        Streams::Loading => return html! { <p class="muted">{ "Loading…" }</p> },
+        Streams::Failed(message) => {
+            return html! { <p class="error-banner" role="alert">{ message }</p> }
+        }
+        Streams::Loaded(rows) if rows.is_empty() => return html! { <Welcome /> },
+        Streams::Loaded(rows) => rows,
+    };
+    let on_filter = {
+        let filter = filter.clone();
+        Callback::from(move |e: InputEvent| {
+            filter.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            )
+        })
+    };
+    let on_system = {
+        let show_system = show_system.clone();
+        Callback::from(move |_: Event| show_system.set(!*show_system))
+    };
+    let visible: Vec<&StreamInfo> = rows
+        .iter()
+        .filter(|row| *show_system || !row.is_system())
+        .filter(|row| stream_filter_matches(&filter, &row.stream))
+        .collect();
+
+    html! {
+        <section>
+            <h1>{ "Streams" }</h1>
+            <div class="toolbar">
+                <input type="search" class="filter" aria-label="Filter streams"
+                    placeholder="Filter: part of a name, or a pattern like account-*"
+                    value={(*filter).clone()} oninput={on_filter} />
+                <label class="check">
+                    <input type="checkbox" checked={*show_system} onchange={on_system} />
+                    { "Show system streams" }
+                </label>
+                <span class="spacer" />
+                <a class="button" href={Route::Append.href()}>{ "Append an event" }</a>
+            </div>
+            if visible.is_empty() {
+                <p class="muted">{ "No stream matches the filter." }</p>
+            } else {
+                <table class="streams">
+                    <thead>
+                        <tr>
+                            <th>{ "Stream" }</th>
+                            <th>{ "Category" }</th>
+                            <th class="num">{ "Version" }</th>
+                            <th class="num">{ "Count" }</th>
+                            <th>{ "Last updated" }</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        { for visible.iter().map(|row| html! {
+                            <tr key={row.stream.clone()}>
+                                <td><a href={Route::Stream(row.stream.clone()).href()}>{ &row.stream }</a></td>
+                                <td>{ &row.category }</td>
+                                <td class="num">{ row.version }</td>
+                                <td class="num">{ row.count }</td>
+                                <td class="time">{ &row.updated }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
+        </section>
+    }
+}
+
+/// First run: what event sourcing is, and one click to something to look at.
+#[function_component(Welcome)]
+fn welcome() -> Html {
+    let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
+    let state = use_state(|| None::<String>);
+    let loading = use_state(|| false);
+    let load_sample = {
+        let (state, loading) = (state.clone(), loading.clone());
+        Callback::from(move |_: MouseEvent| {
+            loading.set(true);
+            let sandbox = sandbox.clone();
+            let (state, loading) = (state.clone(), loading.clone());
+            run(
+                async move { sandbox.0.load_sample().await },
+                move |result| {
+                    loading.set(false);
+                    if let Err(error) = result {
+                        state.set(Some(error.to_string()));
+                    }
+                },
+            );
+        })
+    };
+    html! {
+        <section class="welcome">
+            <h1>{ "Welcome to your event store" }</h1>
+            <p>
+                { "Event sourcing stores what happened instead of what is. Every change is an " }
+                <strong>{ "event" }</strong>
+                { " appended to a " }<strong>{ "stream" }</strong>
+                { " (one per thing, such as account-42). Current state is worked out by replaying the events, so nothing is ever overwritten and you can ask how you got here." }
+            </p>
+            <p>
+                { "This sandbox keeps everything in your browser (IndexedDB) and speaks EventStoreDB's model: stream versions, a global position, expected-version checks and categories." }
+            </p>
+            <div class="actions">
+                <button class="primary" disabled={*loading} onclick={load_sample}>
+                    { if *loading { "Loading…" } else { "Load the bank account sample" } }
+                </button>
+                <a class="button" href={Route::Append.href()}>{ "Append your first event" }</a>
+            </div>
+            <p class="muted">{ "The sample opens three accounts and records about twenty deposits, withdrawals and a transfer." }</p>
+            if let Some(message) = &*state {
+                <p class="error-banner" role="alert">{ message }</p>
+            }
+        </section>
+    }
+}

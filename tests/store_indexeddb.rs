@@ -1,0 +1,268 @@
+//! The IndexedDB backend in headless Chromium: the same conformance suite as
+//! the in-memory store, the schema upgrade, and two connections racing.
+#![cfg(target_arch = "wasm32")]
+
+mod conformance;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use es_sandbox::core::event::{validate_batch, InputEvent};
+use es_sandbox::core::{ExpectedVersion, ProposedEvent, ReadRequest, StoreError};
+use es_sandbox::storage::indexeddb::IndexedDbStore;
+use es_sandbox::storage::EventStore;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn fresh_store(name: &str) -> IndexedDbStore {
+    let name = format!("conformance/{name}");
+    IndexedDbStore::delete(&name)
+        .await
+        .expect("delete test database");
+    IndexedDbStore::open(&name)
+        .await
+        .expect("open test database")
+}
+
+macro_rules! indexeddb_case {
+    ($name:ident) => {
+        #[wasm_bindgen_test]
+        async fn $name() {
+            let store = fresh_store(stringify!($name)).await;
+            conformance::$name(&store).await;
+            store.close();
+        }
+    };
+}
+
+conformance::all_cases!(indexeddb_case);
+
+fn one(event_type: &str, id: &str) -> Vec<ProposedEvent> {
+    let input: InputEvent = serde_json::from_str(&format!(
+        r#"{{"type":"{event_type}","data":{{}},"id":"{id}"}}"#
+    ))
+    .expect("test input is JSON");
+    validate_batch(vec![input], &mut || unreachable!("ids are given")).expect("valid batch")
+}
+
+/// Polls two futures together, so both transactions are requested before
+/// either finishes: the same interleaving two tabs produce.
+struct Join2<A: Future, B: Future> {
+    a: Pin<Box<A>>,
+    b: Pin<Box<B>>,
+    a_out: Option<A::Output>,
+    b_out: Option<B::Output>,
+}
+
+impl<A: Future, B: Future> Future for Join2<A, B>
+where
+    A::Output: Unpin,
+    B::Output: Unpin,
+{
+    type Output = (A::Output, B::Output);
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.a_out.is_none() {
+            if let Poll::Ready(out) = this.a.as_mut().poll(cx) {
+                this.a_out = Some(out);
+            }
+        }
+        if this.b_out.is_none() {
+            if let Poll::Ready(out) = this.b.as_mut().poll(cx) {
+                this.b_out = Some(out);
+            }
+        }
+        match (this.a_out.take(), this.b_out.take()) {
+            (Some(a), Some(b)) => Poll::Ready((a, b)),
+            (a, b) => {
+                this.a_out = a;
+                this.b_out = b;
+                Poll::Pending
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn two_connections_appending_with_the_same_expected_version_exactly_one_wins() {
+    let name = "race/same-expected-version";
+    IndexedDbStore::delete(name).await.unwrap();
+    let first_tab = IndexedDbStore::open(name).await.unwrap();
+    let second_tab = IndexedDbStore::open(name).await.unwrap();
+    first_tab
+        .append(
+            "account-1",
+            one("Opened", "00000000-0000-4000-8000-000000000001"),
+            ExpectedVersion::Any,
+        )
+        .await
+        .unwrap();
+
+    let (left, right) = Join2 {
+        a: Box::pin(first_tab.append(
+            "account-1",
+            one("Deposited", "00000000-0000-4000-8000-000000000002"),
+            ExpectedVersion::Exact(0),
+        )),
+        b: Box::pin(second_tab.append(
+            "account-1",
+            one("Withdrawn", "00000000-0000-4000-8000-000000000003"),
+            ExpectedVersion::Exact(0),
+        )),
+        a_out: None,
+        b_out: None,
+    }
+    .await;
+
+    let outcomes = [left.is_ok(), right.is_ok()];
+    assert_eq!(
+        outcomes.iter().filter(|ok| **ok).count(),
+        1,
+        "{left:?} / {right:?}"
+    );
+    let loser = if left.is_ok() { right } else { left };
+    assert!(
+        matches!(loser, Err(StoreError::WrongExpectedVersion { .. })),
+        "{loser:?}"
+    );
+    let events = second_tab
+        .read_stream("account-1", ReadRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].version, 1);
+    first_tab.close();
+    second_tab.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_database_written_at_schema_v1_opens_with_all_of_it() {
+    use idb::{Factory, IndexParams, KeyPath, ObjectStoreParams, TransactionMode};
+
+    let name = "upgrade/from-v1";
+    IndexedDbStore::delete(name).await.unwrap();
+
+    // Write the v1 layout by hand, as the first release of the app did.
+    let factory = Factory::new().unwrap();
+    let mut open = factory.open(name, Some(1)).unwrap();
+    open.on_upgrade_needed(|event| {
+        use idb::event::DatabaseEvent;
+        let database = event.database().unwrap();
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("position")));
+        let events = database.create_object_store("events", params).unwrap();
+        let mut unique = IndexParams::new();
+        unique.unique(true);
+        events
+            .create_index(
+                "stream_version",
+                KeyPath::new_array(vec!["stream", "version"]),
+                Some(unique.clone()),
+            )
+            .unwrap();
+        events
+            .create_index("id", KeyPath::new_single("id"), Some(unique))
+            .unwrap();
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("stream")));
+        database.create_object_store("streams", params).unwrap();
+    });
+    let database = open.await.unwrap();
+    let transaction = database
+        .transaction(&["events", "streams"], TransactionMode::ReadWrite)
+        .unwrap();
+    let events = transaction.object_store("events").unwrap();
+    let rows = [
+        (
+            0,
+            "order-1",
+            0,
+            "OrderPlaced",
+            r#"{"$correlationId":"checkout-9"}"#,
+        ),
+        (1, "order-2", 0, "OrderPlaced", "{}"),
+        (
+            2,
+            "order-1",
+            1,
+            "OrderShipped",
+            r#"{"$correlationId":"checkout-9"}"#,
+        ),
+    ];
+    for (position, stream, version, event_type, metadata) in rows {
+        let correlation = if metadata.contains("checkout-9") {
+            r#","correlationId":"checkout-9""#
+        } else {
+            ""
+        };
+        let row = format!(
+            r#"{{"position":{position},"stream":"{stream}","version":{version},"id":"00000000-0000-4000-8000-00000000000{position}","type":"{event_type}","data":"{{\"n\":{position}}}","metadata":{},"created":"2026-01-0{}T00:00:00.000Z"{correlation}}}"#,
+            serde_json::to_string(metadata).unwrap(),
+            position + 1
+        );
+        events
+            .add(&js_sys::JSON::parse(&row).unwrap(), None)
+            .unwrap();
+    }
+    let streams = transaction.object_store("streams").unwrap();
+    for row in [
+        r#"{"stream":"order-1","category":"order","version":1,"count":2,"created":"2026-01-01T00:00:00.000Z","updated":"2026-01-03T00:00:00.000Z","firstPosition":0}"#,
+        r#"{"stream":"order-2","category":"order","version":0,"count":1,"created":"2026-01-02T00:00:00.000Z","updated":"2026-01-02T00:00:00.000Z","firstPosition":1}"#,
+    ] {
+        streams
+            .put(&js_sys::JSON::parse(row).unwrap(), None)
+            .unwrap();
+    }
+    assert!(transaction.await.unwrap().is_committed());
+    database.close();
+
+    let store = IndexedDbStore::open(name).await.unwrap();
+    let all = store.read_all(ReadRequest::default()).await.unwrap();
+    let summary: Vec<(u64, &str, u64, &str)> = all
+        .iter()
+        .map(|e| (e.position, e.stream.as_str(), e.version, e.data.get()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (0, "order-1", 0, r#"{"n":0}"#),
+            (1, "order-2", 0, r#"{"n":1}"#),
+            (2, "order-1", 1, r#"{"n":2}"#)
+        ]
+    );
+    let streams: Vec<String> = store
+        .streams()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.stream)
+        .collect();
+    assert_eq!(streams, ["order-1", "order-2"]);
+    let placed = store
+        .read_by_type("OrderPlaced", ReadRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(placed.len(), 2, "the v2 type index covers v1 rows");
+    let checkout = store
+        .read_by_correlation("checkout-9", ReadRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(checkout.len(), 2, "the v2 correlation index covers v1 rows");
+    let category = store
+        .read_category("order", ReadRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(category.len(), 3, "the v2 category index covers v1 rows");
+    let next = store
+        .append(
+            "order-2",
+            one("OrderPaid", "00000000-0000-4000-8000-000000000009"),
+            ExpectedVersion::Exact(0),
+        )
+        .await
+        .unwrap();
+    assert_eq!((next.next_expected_version, next.position), (1, 3));
+    store.close();
+}
