@@ -18,6 +18,8 @@ use idb::{
     CursorDirection, Database, Factory, IndexParams, KeyPath, KeyRange, ObjectStore,
     ObjectStoreParams, Query, TransactionMode,
 };
+use std::future::IntoFuture;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use wasm_bindgen::JsValue;
@@ -242,6 +244,7 @@ impl EventStore for IndexedDbStore {
         let events = transaction.object_store(EVENTS).map_err(storage_error)?;
         let streams = transaction.object_store(STREAMS).map_err(storage_error)?;
 
+        let next_position = next_position(&events).await?;
         // Issue every read before awaiting any, so IndexedDB can pipeline them.
         let by_id = events.index(BY_ID).map_err(storage_error)?;
         let id_lookups = batch
@@ -255,7 +258,6 @@ impl EventStore for IndexedDbStore {
         let head_lookup = streams
             .get(JsValue::from_str(stream))
             .map_err(storage_error)?;
-        let next_position = next_position(&events).await?;
         let mut existing = Vec::with_capacity(id_lookups.len());
         for lookup in id_lookups {
             let found = lookup.await.map_err(storage_error)?;
@@ -438,7 +440,8 @@ impl EventStore for IndexedDbStore {
             lookups.push(
                 by_stream
                     .get_all(Some(Query::KeyRange(range)), None)
-                    .map_err(storage_error)?,
+                    .map_err(storage_error)?
+                    .into_future(),
             );
         }
         let mut records = Vec::new();

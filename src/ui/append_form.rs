@@ -36,17 +36,9 @@ pub fn append_form(props: &AppendFormProps) -> Html {
         });
     }
 
-    let edit = |apply: fn(&mut AppendFormText, String)| {
-        let form = form.clone();
-        Callback::from(move |e: Event| {
-            let value = e
-                .target_unchecked_into::<web_sys::HtmlInputElement>()
-                .value();
-            let mut next = (*form).clone();
-            apply(&mut next, value);
-            form.set(next);
-        })
-    };
+    // The fields are read from the DOM on submit: a change event that lands in
+    // the same click as the submit would otherwise be one render behind.
+    let fields = use_memo((), |_| FieldRefs::default());
     let on_submit = {
         let (form, field_errors, outcome, busy) = (
             form.clone(),
@@ -54,9 +46,12 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             outcome.clone(),
             busy.clone(),
         );
+        let fields = fields.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let input = match parse_append_form(&form) {
+            let typed = fields.read();
+            form.set(typed.clone());
+            let input = match parse_append_form(&typed) {
                 Ok(input) => input,
                 Err(errors) => {
                     field_errors.set(errors);
@@ -68,6 +63,7 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             busy.set(true);
             let sandbox = sandbox.clone();
             let (form, outcome, busy) = (form.clone(), outcome.clone(), busy.clone());
+            let typed_form = typed.clone();
             let expected_was_exact = matches!(input.expected, ExpectedVersion::Exact(_));
             run(
                 async move {
@@ -92,7 +88,7 @@ pub fn append_form(props: &AppendFormProps) -> Html {
                         Ok(event) => {
                             if expected_was_exact {
                                 // Keep an exact expectation useful for the next append.
-                                let mut next = (*form).clone();
+                                let mut next = typed_form;
                                 next.expected_version = event.version.to_string();
                                 form.set(next);
                             }
@@ -131,32 +127,32 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             <div class="field">
                 <label for="append-stream">{ "Stream" }</label>
                 <input id="append-stream" type="text" placeholder="account-42"
-                    value={form.stream.clone()} onchange={edit(|f, v| f.stream = v)} />
+                    value={form.stream.clone()} ref={fields.stream.clone()} />
                 { error_for(FormField::Stream) }
             </div>
             <div class="field">
                 <label for="append-type">{ "Event type" }</label>
                 <input id="append-type" type="text" placeholder="Deposited"
-                    value={form.event_type.clone()} onchange={edit(|f, v| f.event_type = v)} />
+                    value={form.event_type.clone()} ref={fields.event_type.clone()} />
                 { error_for(FormField::EventType) }
             </div>
             <div class="field">
                 <label for="append-data">{ "Data" }</label>
                 <textarea id="append-data" rows="6" spellcheck="false" placeholder="{\"amount\": 100}"
-                    value={form.data.clone()} onchange={edit(|f, v| f.data = v)} />
+                    value={form.data.clone()} ref={fields.data.clone()} />
                 { error_for(FormField::Data) }
             </div>
             <div class="field">
                 <label for="append-metadata">{ "Metadata" }</label>
                 <textarea id="append-metadata" rows="3" spellcheck="false"
                     placeholder="{\"$correlationId\": \"…\"} (optional)"
-                    value={form.metadata.clone()} onchange={edit(|f, v| f.metadata = v)} />
+                    value={form.metadata.clone()} ref={fields.metadata.clone()} />
                 { error_for(FormField::Metadata) }
             </div>
             <div class="field">
                 <label for="append-expected">{ "Expected version" }</label>
                 <input id="append-expected" type="text" list="expected-versions"
-                    value={form.expected_version.clone()} onchange={edit(|f, v| f.expected_version = v)} />
+                    value={form.expected_version.clone()} ref={fields.expected_version.clone()} />
                 <datalist id="expected-versions">
                     <option value="any" /><option value="no_stream" /><option value="stream_exists" />
                 </datalist>
@@ -195,5 +191,36 @@ pub fn append_page() -> Html {
             <h1>{ "Append an event" }</h1>
             <AppendForm initial={draft.text.clone()} />
         </section>
+    }
+}
+
+/// The form's inputs, read together on submit.
+#[derive(Default, PartialEq)]
+struct FieldRefs {
+    stream: NodeRef,
+    event_type: NodeRef,
+    data: NodeRef,
+    metadata: NodeRef,
+    expected_version: NodeRef,
+}
+
+impl FieldRefs {
+    fn read(&self) -> AppendFormText {
+        let text = |node: &NodeRef| {
+            node.cast::<web_sys::HtmlInputElement>()
+                .map(|input| input.value())
+                .or_else(|| {
+                    node.cast::<web_sys::HtmlTextAreaElement>()
+                        .map(|area| area.value())
+                })
+                .unwrap_or_default()
+        };
+        AppendFormText {
+            stream: text(&self.stream),
+            event_type: text(&self.event_type),
+            data: text(&self.data),
+            metadata: text(&self.metadata),
+            expected_version: text(&self.expected_version),
+        }
     }
 }

@@ -1,10 +1,9 @@
 // Shared by the journeys: serves the built app (dist/) on 127.0.0.1, launches
 // Debian's Chromium through playwright-core, and watches each page for
 // console errors and uncaught exceptions.
-import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import net from 'node:net';
 import fs from 'node:fs';
 import { chromium } from 'playwright-core';
 
@@ -13,26 +12,48 @@ export const dist = process.env.DIST || path.resolve(here, '..', '..', 'dist');
 export const artifacts = path.resolve(here, 'artifacts');
 fs.mkdirSync(artifacts, { recursive: true });
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
+const types = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 
-async function waitForHttp(url, ms = 15000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server at ${url} did not come up`);
+/**
+ * A static file server on 127.0.0.1 (a free port). `mounts` maps URL
+ * prefixes to folders; '/' must be among them.
+ */
+export function serveStatic(mounts) {
+  const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url, 'http://localhost');
+    const prefix = prefixes.find((p) => url.pathname.startsWith(p));
+    const root = path.resolve(mounts[prefix]);
+    let file = path.resolve(root, '.' + decodeURIComponent(url.pathname.slice(prefix.length - 1)));
+    if (!file.startsWith(root)) { response.writeHead(403).end(); return; }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    fs.readFile(file, (error, body) => {
+      if (error) { response.writeHead(404).end(); return; }
+      response.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+      response.end(body);
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({ server, base: `http://127.0.0.1:${server.address().port}/` }));
+  });
+}
+
+/** Launches Debian's Chromium headless, with the flags this network needs. */
+export function launchChromium(extraArgs = []) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-quic', '--no-first-run', ...extraArgs],
+  });
 }
 
 /** Starts the static server and the browser; call the returned stop() after. */
@@ -40,25 +61,14 @@ export async function startApp() {
   if (!fs.existsSync(path.join(dist, 'index.html'))) {
     throw new Error(`no built app in ${dist}: run trunk build first`);
   }
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}/`;
-  const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dist], {
-    stdio: 'ignore',
-  });
-  await waitForHttp(base);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-quic', '--no-first-run'],
-  });
+  const { server, base } = await serveStatic({ '/': dist });
+  const browser = await launchChromium();
   return {
     base,
     browser,
     async stop() {
       await browser.close();
-      server.kill();
+      server.close();
     },
   };
 }

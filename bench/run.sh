@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, builds the release app and runs the full
+# benchmark (N = 100,000, 3 repetitions). Pass --smoke for the quick CI mode.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/setup.sh"
+need_chromium
+need_wasm_target
+need_trunk
+need_wasm_bindgen
+need_crates
+need_node_modules tests/e2e
+build_app --release
+node bench/run.mjs "$@"
