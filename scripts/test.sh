@@ -4,6 +4,7 @@
 #   2. wasm-bindgen-test in headless Chromium (IndexedDB conformance, schema
 #      upgrade, two connections racing)
 #   3. end-to-end journeys: node --test + playwright-core + Debian's chromium
+#   4. the benchmark harness in smoke mode (every scenario once, N = 1,000)
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 need_chromium
@@ -31,3 +32,6 @@ say "release wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c
 
 say "layer 3: end-to-end journeys"
 (cd tests/e2e && DIST="$ROOT/dist" node --test)
+
+say "benchmark harness, smoke mode (completes every scenario; asserts no speed)"
+node bench/run.mjs --smoke

@@ -53,9 +53,9 @@ test('first run, sample, browse, append, bad JSON, conflict, reload', async () =
   await page.getByRole('heading', { name: 'Append an event' }).waitFor();
   assert.equal(await page.getByLabel('Stream', { exact: true }).inputValue(), 'account-ada');
   assert.equal(await page.getByLabel('Event type').inputValue(), 'Deposited');
-  assert.match(await page.getByLabel('Data').inputValue(), /"amount": 500/);
+  assert.match(await page.getByLabel('Data', { exact: true }).inputValue(), /"amount": 500/);
 
-  await page.getByLabel('Data').fill('{"amount": 999, "reference": "bonus"}');
+  await page.getByLabel('Data', { exact: true }).fill('{"amount": 999, "reference": "bonus"}');
   await page.getByRole('button', { name: 'Append', exact: true }).click();
   await page.getByRole('status').getByText('Deposited as 7@account-ada').waitFor();
   assert.match(await page.getByRole('status').textContent(), /at position 20/);
@@ -63,14 +63,14 @@ test('first run, sample, browse, append, bad JSON, conflict, reload', async () =
   assert.equal(await page.getByLabel('Event type').inputValue(), 'Deposited', 'type stays filled');
 
   // Invalid JSON: line and column under the field, nothing written.
-  await page.getByLabel('Data').fill('{\n  "amount": 5,\n}');
+  await page.getByLabel('Data', { exact: true }).fill('{\n  "amount": 5,\n}');
   await page.getByRole('button', { name: 'Append', exact: true }).click();
   const jsonError = page.locator('.field-error', { hasText: 'invalid JSON' });
   await jsonError.waitFor();
   assert.match(await jsonError.textContent(), /line 3, column 1/);
 
   // A conflict: expected vs actual.
-  await page.getByLabel('Data').fill('{"amount": 1}');
+  await page.getByLabel('Data', { exact: true }).fill('{"amount": 1}');
   await page.getByLabel('Expected version').fill('3');
   await page.getByRole('button', { name: 'Append', exact: true }).click();
   const conflict = page.locator('.conflict');
