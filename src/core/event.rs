@@ -39,6 +39,9 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Box<RawV
 #[derive(Debug, Clone)]
 pub struct ProposedEvent {
     pub id: String,
+    /// Whether the caller chose the id. Generated ids are fresh v4 UUIDs, so
+    /// a store need only look up given ids for idempotency and duplicates.
+    pub id_given: bool,
     pub event_type: String,
     pub data: Box<RawValue>,
     pub metadata: Box<RawValue>,
@@ -165,6 +168,7 @@ pub fn validate_event(
             )))
         }
     };
+    let id_given = !matches!(input.id, None | Some(serde_json::Value::Null));
     let id = match input.id {
         None | Some(serde_json::Value::Null) => fresh_id(),
         Some(serde_json::Value::String(text)) => {
@@ -183,6 +187,7 @@ pub fn validate_event(
     let correlation_id = correlation_id_of(&metadata);
     Ok(ProposedEvent {
         id,
+        id_given,
         event_type,
         data,
         metadata,

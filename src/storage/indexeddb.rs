@@ -131,9 +131,11 @@ impl IndexedDbStore {
         self.database.close();
     }
 
-    fn read_transaction(&self) -> Result<idb::Transaction, StoreError> {
+    /// A read-only transaction over just the stores a read needs, so it does
+    /// not queue behind appends longer than it must.
+    fn read_transaction(&self, stores: &[&str]) -> Result<idb::Transaction, StoreError> {
         self.database
-            .transaction(&[EVENTS, STREAMS], TransactionMode::ReadOnly)
+            .transaction(stores, TransactionMode::ReadOnly)
             .map_err(storage_error)
     }
 
@@ -143,7 +145,7 @@ impl IndexedDbStore {
         key: &str,
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let transaction = self.read_transaction()?;
+        let transaction = self.read_transaction(&[EVENTS])?;
         let events = transaction.object_store(EVENTS).map_err(storage_error)?;
         let index = events.index(index).map_err(storage_error)?;
         let (low, high) = match (request.direction, request.from) {
@@ -250,9 +252,15 @@ impl EventStore for IndexedDbStore {
         let id_lookups = batch
             .iter()
             .map(|event| {
-                by_id
-                    .get(JsValue::from_str(&event.id))
-                    .map_err(storage_error)
+                event
+                    .id_given
+                    .then(|| {
+                        by_id
+                            .get(JsValue::from_str(&event.id))
+                            .map(IntoFuture::into_future)
+                            .map_err(storage_error)
+                    })
+                    .transpose()
             })
             .collect::<Result<Vec<_>, _>>()?;
         let head_lookup = streams
@@ -260,7 +268,10 @@ impl EventStore for IndexedDbStore {
             .map_err(storage_error)?;
         let mut existing = Vec::with_capacity(id_lookups.len());
         for lookup in id_lookups {
-            let found = lookup.await.map_err(storage_error)?;
+            let found = match lookup {
+                Some(lookup) => lookup.await.map_err(storage_error)?,
+                None => None,
+            };
             existing.push(match found {
                 Some(row) => {
                     let row: EventRow = from_js(row)?;
@@ -325,7 +336,7 @@ impl EventStore for IndexedDbStore {
         stream: &str,
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let transaction = self.read_transaction()?;
+        let transaction = self.read_transaction(&[EVENTS, STREAMS])?;
         let streams = transaction.object_store(STREAMS).map_err(storage_error)?;
         let row: StreamInfo = match streams
             .get(JsValue::from_str(stream))
@@ -358,7 +369,7 @@ impl EventStore for IndexedDbStore {
     }
 
     async fn read_all(&self, request: ReadRequest) -> Result<Vec<RecordedEvent>, StoreError> {
-        let transaction = self.read_transaction()?;
+        let transaction = self.read_transaction(&[EVENTS])?;
         let events = transaction.object_store(EVENTS).map_err(storage_error)?;
         let len = next_position(&events).await?;
         let Some((low, high)) = request.dense_range(len) else {
@@ -375,7 +386,7 @@ impl EventStore for IndexedDbStore {
     }
 
     async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError> {
-        let transaction = self.read_transaction()?;
+        let transaction = self.read_transaction(&[STREAMS])?;
         let rows = transaction
             .object_store(STREAMS)
             .map_err(storage_error)?
@@ -393,7 +404,7 @@ impl EventStore for IndexedDbStore {
     }
 
     async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {
-        let transaction = self.read_transaction()?;
+        let transaction = self.read_transaction(&[STREAMS])?;
         match transaction
             .object_store(STREAMS)
             .map_err(storage_error)?
@@ -412,7 +423,7 @@ impl EventStore for IndexedDbStore {
         category: &str,
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let transaction = self.read_transaction()?;
+        let transaction = self.read_transaction(&[EVENTS, STREAMS])?;
         let stream_rows = transaction
             .object_store(STREAMS)
             .map_err(storage_error)?

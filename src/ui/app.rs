@@ -1,6 +1,10 @@
 //! The shell: navigation, the current route, and the contexts every view uses.
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
 use gloo::events::EventListener;
+use gloo::timers::callback::Timeout;
 use yew::prelude::*;
 
 use super::append_form::AppendPage;
@@ -11,6 +15,9 @@ use super::stream_list::StreamList;
 use super::stream_page::StreamPage;
 use super::{Revision, SandboxHandle};
 use crate::core::form::AppendFormText;
+
+/// How long changes are gathered before the views re-read: one frame.
+const FRAME_MS: u32 = 16;
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
@@ -45,8 +52,24 @@ pub fn app(props: &AppProps) -> Html {
     {
         let revision = revision.clone();
         use_effect_with(props.sandbox.clone(), move |sandbox| {
+            // A burst of appends (a script in a loop) becomes one re-read per
+            // frame, instead of one read transaction per append queued
+            // between the appends themselves.
+            // The handle's value is a snapshot from the render that made it,
+            // so the count lives here.
+            let seen = Rc::new(Cell::new(revision.0));
+            let pending: Rc<RefCell<Option<Timeout>>> = Rc::default();
             let subscription = sandbox.0.subscribe(move |_change| {
-                revision.set(Revision(revision.0 + 1));
+                seen.set(seen.get() + 1);
+                if pending.borrow().is_some() {
+                    return;
+                }
+                let (revision, seen, done) =
+                    (revision.clone(), Rc::clone(&seen), Rc::clone(&pending));
+                *pending.borrow_mut() = Some(Timeout::new(FRAME_MS, move || {
+                    done.borrow_mut().take();
+                    revision.set(Revision(seen.get()));
+                }));
             });
             move || drop(subscription)
         });

@@ -23,9 +23,11 @@ pub struct EventPagerProps {
 #[derive(Clone, PartialEq)]
 enum Page {
     Loading,
+    /// A page as read: the label and the rows always come from one read.
     Loaded {
         events: Vec<RecordedEvent>,
         total: u64,
+        index: u64,
     },
     Failed(String),
 }
@@ -50,7 +52,11 @@ pub fn event_pager(props: &EventPagerProps) -> Html {
                     async move { load_page(&sandbox, &source, newest_first, page_index).await },
                     move |result| {
                         page.set(match result {
-                            Ok((events, total)) => Page::Loaded { events, total },
+                            Ok((events, total)) => Page::Loaded {
+                                events,
+                                total,
+                                index: page_index,
+                            },
                             Err(error) => Page::Failed(error.to_string()),
                         })
                     },
@@ -60,15 +66,19 @@ pub fn event_pager(props: &EventPagerProps) -> Html {
     }
 
     let show_stream = props.source == EventSource::All;
-    let (events, total) = match &*page {
+    let (events, total, index) = match &*page {
         Page::Loading => return html! { <p class="muted">{ "Loading…" }</p> },
         Page::Failed(message) => {
             return html! { <p class="error-banner" role="alert">{ message }</p> }
         }
-        Page::Loaded { events, total } => (events, *total),
+        Page::Loaded {
+            events,
+            total,
+            index,
+        } => (events, *total, *index),
     };
     let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let current = (*page_index).min(pages - 1);
+    let current = index.min(pages - 1);
     let go = |target: u64| {
         let page_index = page_index.clone();
         Callback::from(move |_: MouseEvent| page_index.set(target))

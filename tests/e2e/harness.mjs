@@ -117,3 +117,20 @@ export async function attempt(page, fn, ...args) {
     [fn.toString(), args],
   );
 }
+
+/**
+ * Retries `check` (which throws while the page is not there yet) until it
+ * passes or `ms` run out; then throws its last failure. For views that fill
+ * in as appends land.
+ */
+export async function eventually(check, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > end) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

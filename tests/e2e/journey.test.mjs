@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startApp, openPage, reload, artifacts } from './harness.mjs';
+import { startApp, openPage, reload, artifacts, eventually } from './harness.mjs';
 
 let app;
 before(async () => { app = await startApp(); });
@@ -19,13 +19,16 @@ test('first run, sample, browse, append, bad JSON, conflict, reload', async () =
   // First run: an explanation and the sample button, no empty table.
   await page.getByRole('heading', { name: 'Welcome to your event store' }).waitFor();
   await page.getByRole('button', { name: 'Load the bank account sample' }).click();
+  // The list replaces the welcome as soon as the first event lands, and fills in.
   await page.locator('table.streams').waitFor();
-  const streams = await rowTexts(page, 'table.streams');
-  assert.deepEqual(streams.map(([name, category, version, count]) => [name, category, version, count]).sort(), [
-    ['account-ada', 'account', '6', '7'],
-    ['account-alan', 'account', '5', '6'],
-    ['account-grace', 'account', '6', '7'],
-  ]);
+  await eventually(async () => {
+    const streams = await rowTexts(page, 'table.streams');
+    assert.deepEqual(streams.map(([name, category, version, count]) => [name, category, version, count]).sort(), [
+      ['account-ada', 'account', '6', '7'],
+      ['account-alan', 'account', '5', '6'],
+      ['account-grace', 'account', '6', '7'],
+    ]);
+  });
 
   // The filter takes substrings and * patterns.
   await page.getByLabel('Filter streams').fill('*-ada');
