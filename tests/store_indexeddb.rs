@@ -266,3 +266,82 @@ async fn a_database_written_at_schema_v1_opens_with_all_of_it() {
     assert_eq!((next.next_expected_version, next.position), (1, 3));
     store.close();
 }
+
+#[wasm_bindgen_test]
+async fn a_connection_with_stale_heads_falls_back_and_never_overwrites() {
+    let name = "race/stale-heads";
+    IndexedDbStore::delete(name).await.unwrap();
+    let first_tab = IndexedDbStore::open(name).await.unwrap();
+    let second_tab = IndexedDbStore::open(name).await.unwrap();
+    // Both tabs learn the heads; then the second moves them on behind the
+    // first tab's back.
+    first_tab
+        .append(
+            "cart-1",
+            one("Created", "00000000-0000-4000-8000-0000000000a1"),
+            ExpectedVersion::Any,
+        )
+        .await
+        .unwrap();
+    second_tab
+        .append(
+            "cart-1",
+            one("ItemAdded", "00000000-0000-4000-8000-0000000000a2"),
+            ExpectedVersion::Exact(0),
+        )
+        .await
+        .unwrap();
+    second_tab
+        .append(
+            "cart-2",
+            one("Created", "00000000-0000-4000-8000-0000000000a3"),
+            ExpectedVersion::Any,
+        )
+        .await
+        .unwrap();
+
+    // The first tab still believes cart-1 is at version 0 and $all at 1.
+    let stale_check = first_tab
+        .append(
+            "cart-1",
+            one("ItemAdded", "00000000-0000-4000-8000-0000000000a4"),
+            ExpectedVersion::Exact(0),
+        )
+        .await;
+    assert!(
+        matches!(
+            stale_check,
+            Err(StoreError::WrongExpectedVersion {
+                actual: es_sandbox::core::StreamState::At(1),
+                ..
+            })
+        ),
+        "{stale_check:?}"
+    );
+    let result = first_tab
+        .append(
+            "cart-1",
+            one("ItemRemoved", "00000000-0000-4000-8000-0000000000a5"),
+            ExpectedVersion::Any,
+        )
+        .await
+        .unwrap();
+    assert_eq!((result.next_expected_version, result.position), (2, 3));
+
+    let all = second_tab.read_all(ReadRequest::default()).await.unwrap();
+    let placed: Vec<(u64, String, u64)> = all
+        .iter()
+        .map(|e| (e.position, e.stream.clone(), e.version))
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            (0, "cart-1".into(), 0),
+            (1, "cart-1".into(), 1),
+            (2, "cart-2".into(), 0),
+            (3, "cart-1".into(), 2)
+        ]
+    );
+    first_tab.close();
+    second_tab.close();
+}

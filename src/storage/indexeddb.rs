@@ -18,11 +18,14 @@ use idb::{
     CursorDirection, Database, Factory, IndexParams, KeyPath, KeyRange, ObjectStore,
     ObjectStoreParams, Query, TransactionMode,
 };
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::IntoFuture;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::EventStore;
 use crate::core::event::iso8601_from_millis;
@@ -99,6 +102,7 @@ impl EventRow {
 
 pub struct IndexedDbStore {
     database: Database,
+    heads: RefCell<KnownHeads>,
 }
 
 impl IndexedDbStore {
@@ -114,7 +118,10 @@ impl IndexedDbStore {
             let _ = upgrade(event);
         });
         let database = request.await.map_err(storage_error)?;
-        Ok(IndexedDbStore { database })
+        Ok(IndexedDbStore {
+            database,
+            heads: RefCell::default(),
+        })
     }
 
     /// Deletes the database called `name` (tests and "start over").
@@ -186,6 +193,258 @@ impl IndexedDbStore {
     }
 }
 
+impl IndexedDbStore {
+    /// The fast path: decide from the heads this connection already knows and
+    /// write without reading. It is safe because the writes themselves check
+    /// the heads: `add` fails with a ConstraintError when the position, the
+    /// `[stream, version]` pair or a given id is taken, which is exactly when
+    /// another tab (or connection) appended first. Then, and whenever the
+    /// cached heads reject the batch, `None` sends the caller to the slow path,
+    /// which reads the truth inside its transaction.
+    async fn append_from_known_heads(
+        &self,
+        stream: &str,
+        batch: &[ProposedEvent],
+        expected: ExpectedVersion,
+    ) -> Result<Option<AppendResult>, StoreError> {
+        let (next_position, head) = {
+            let heads = self.heads.borrow();
+            match (heads.next_position, heads.streams.get(stream)) {
+                (Some(next_position), Some(head)) => (next_position, head.clone()),
+                _ => return Ok(None),
+            }
+        };
+        let created = iso8601_from_millis(js_sys::Date::now() as i64);
+        let facts = AppendFacts {
+            stream: head.as_ref().map(|head| &head.info),
+            next_position,
+            existing: &vec![None; batch.len()],
+            created: &created,
+        };
+        let Ok(AppendDecision::Write {
+            records,
+            stream: row,
+            result,
+        }) = decide_append(stream, batch.to_vec(), expected, facts)
+        else {
+            return Ok(None);
+        };
+        let transaction = self
+            .database
+            .transaction(&[EVENTS, STREAMS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        let row = StoredStream {
+            first_position: head.map_or(next_position, |head| head.first_position),
+            info: row,
+        };
+        write_append(&transaction, &records, &row)?;
+        match committed(transaction).await {
+            Ok(()) => {
+                self.remember(stream, result.position + 1, row);
+                Ok(Some(result))
+            }
+            Err(Commit::Conflict) => {
+                self.heads.borrow_mut().next_position = None;
+                Ok(None)
+            }
+            Err(Commit::Failed(error)) => Err(error),
+        }
+    }
+
+    /// The slow path: read the stream's head, the last position and where any
+    /// given id already lives, then decide and write, all in one transaction.
+    async fn append_after_reading_heads(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+    ) -> Result<AppendResult, StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[EVENTS, STREAMS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        let events = transaction.object_store(EVENTS).map_err(storage_error)?;
+        let streams = transaction.object_store(STREAMS).map_err(storage_error)?;
+
+        // Every read is issued before any is awaited, so IndexedDB pipelines
+        // them. Each request becomes its future at once (the future registers
+        // the success listener), and they are awaited in the order issued:
+        // with idb 0.6.5, awaiting a later request first left an earlier one
+        // unresolved for good.
+        let last_key = events
+            .open_key_cursor(None, Some(CursorDirection::Prev))
+            .map_err(storage_error)?
+            .into_future();
+        let head_lookup = streams
+            .get(JsValue::from_str(stream))
+            .map_err(storage_error)?
+            .into_future();
+        let by_id = events.index(BY_ID).map_err(storage_error)?;
+        let id_lookups = batch
+            .iter()
+            .map(|event| {
+                event
+                    .id_given
+                    .then(|| {
+                        by_id
+                            .get(JsValue::from_str(&event.id))
+                            .map(IntoFuture::into_future)
+                            .map_err(storage_error)
+                    })
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let next_position = position_after(last_key.await.map_err(storage_error)?)?;
+        let head: Option<StoredStream> = match head_lookup.await.map_err(storage_error)? {
+            Some(value) => Some(from_js(value)?),
+            None => None,
+        };
+        let mut existing = Vec::with_capacity(id_lookups.len());
+        for lookup in id_lookups {
+            let found = match lookup {
+                Some(lookup) => lookup.await.map_err(storage_error)?,
+                None => None,
+            };
+            existing.push(match found {
+                Some(row) => {
+                    let row: EventRow = from_js(row)?;
+                    Some(StoredEventRef {
+                        stream: row.stream,
+                        version: row.version,
+                        position: row.position,
+                    })
+                }
+                None => None,
+            });
+        }
+
+        let created = iso8601_from_millis(js_sys::Date::now() as i64);
+        let facts = AppendFacts {
+            stream: head.as_ref().map(|head| &head.info),
+            next_position,
+            existing: &existing,
+            created: &created,
+        };
+        let decision = decide_append(stream, batch, expected, facts);
+        let (records, row, result) = match decision {
+            Ok(AppendDecision::Write {
+                records,
+                stream,
+                result,
+            }) => (records, stream, result),
+            Ok(AppendDecision::AlreadyAppended(result)) => return Ok(result),
+            Err(error) => {
+                let _ = transaction.abort();
+                self.remember_read(stream, next_position, head);
+                return Err(error);
+            }
+        };
+        let row = StoredStream {
+            first_position: head.map_or(next_position, |head| head.first_position),
+            info: row,
+        };
+        write_append(&transaction, &records, &row)?;
+        match committed(transaction).await {
+            Ok(()) => {
+                self.remember(stream, result.position + 1, row);
+                Ok(result)
+            }
+            Err(Commit::Conflict) => Err(StoreError::Storage(
+                "another writer took this append's place after it was checked; nothing was written, try again".into(),
+            )),
+            Err(Commit::Failed(error)) => Err(error),
+        }
+    }
+
+    fn remember(&self, stream: &str, next_position: u64, row: StoredStream) {
+        let mut heads = self.heads.borrow_mut();
+        heads.next_position = Some(next_position);
+        heads.streams.insert(stream.to_string(), Some(row));
+    }
+
+    fn remember_read(&self, stream: &str, next_position: u64, head: Option<StoredStream>) {
+        let mut heads = self.heads.borrow_mut();
+        heads.next_position = Some(next_position);
+        heads.streams.insert(stream.to_string(), head);
+    }
+}
+
+/// What this connection last saw of the store's heads. A cache, never the
+/// truth: the fast path's writes are checked by the unique keys, and a stale
+/// entry only costs one trip through the slow path.
+#[derive(Default)]
+struct KnownHeads {
+    next_position: Option<u64>,
+    /// `Some(None)`: the stream was seen not to exist.
+    streams: HashMap<String, Option<StoredStream>>,
+}
+
+/// Queues the writes of an append on its transaction.
+fn write_append(
+    transaction: &idb::Transaction,
+    records: &[RecordedEvent],
+    row: &StoredStream,
+) -> Result<(), StoreError> {
+    let events = transaction.object_store(EVENTS).map_err(storage_error)?;
+    for record in records {
+        events
+            .add(&to_js(&EventRow::from_record(record))?, None)
+            .map_err(storage_error)?;
+    }
+    transaction
+        .object_store(STREAMS)
+        .map_err(storage_error)?
+        .put(&to_js(row)?, None)
+        .map_err(storage_error)?;
+    Ok(())
+}
+
+enum Commit {
+    /// A unique key was taken: another writer got there first.
+    Conflict,
+    Failed(StoreError),
+}
+
+/// Waits for the transaction to commit or abort. This listens on the raw
+/// transaction because a failed request's error event bubbles to it, and the
+/// abort's `error` is what names the cause (ConstraintError, QuotaExceededError).
+async fn committed(transaction: idb::Transaction) -> Result<(), Commit> {
+    let raw: web_sys::IdbTransaction = transaction.into();
+    let settled = js_sys::Promise::new(&mut |resolve, reject| {
+        let on_complete = Closure::once_into_js(move || {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        });
+        let aborted = raw.clone();
+        let on_abort = Closure::once_into_js(move || {
+            let error = aborted.error().map_or(JsValue::NULL, JsValue::from);
+            let _ = reject.call1(&JsValue::UNDEFINED, &error);
+        });
+        raw.set_oncomplete(Some(on_complete.unchecked_ref()));
+        raw.set_onabort(Some(on_abort.unchecked_ref()));
+    });
+    match wasm_bindgen_futures::JsFuture::from(settled).await {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let exception = error.dyn_ref::<web_sys::DomException>();
+            let name = exception.map(|e| e.name()).unwrap_or_default();
+            let message = exception.map(|e| e.message()).unwrap_or_default();
+            Err(match name.as_str() {
+                "ConstraintError" => Commit::Conflict,
+                "QuotaExceededError" => Commit::Failed(StoreError::Storage(format!(
+                    "the browser's storage quota is full, so nothing was written ({message}); free disk space or delete old sandboxes and try again"
+                ))),
+                "" => Commit::Failed(StoreError::Storage(
+                    "the append's transaction was aborted; nothing was written".into(),
+                )),
+                _ => Commit::Failed(StoreError::Storage(format!(
+                    "{name}: {message}; nothing was written"
+                ))),
+            })
+        }
+    }
+}
+
 /// Brings a database of any older schema version up to [`SCHEMA_VERSION`].
 fn upgrade(event: idb::event::VersionChangeEvent) -> Result<(), idb::Error> {
     use idb::event::DatabaseEvent;
@@ -239,96 +498,14 @@ impl EventStore for IndexedDbStore {
         batch: Vec<ProposedEvent>,
         expected: ExpectedVersion,
     ) -> Result<AppendResult, StoreError> {
-        let transaction = self
-            .database
-            .transaction(&[EVENTS, STREAMS], TransactionMode::ReadWrite)
-            .map_err(storage_error)?;
-        let events = transaction.object_store(EVENTS).map_err(storage_error)?;
-        let streams = transaction.object_store(STREAMS).map_err(storage_error)?;
-
-        let next_position = next_position(&events).await?;
-        // Issue every read before awaiting any, so IndexedDB can pipeline them.
-        let by_id = events.index(BY_ID).map_err(storage_error)?;
-        let id_lookups = batch
-            .iter()
-            .map(|event| {
-                event
-                    .id_given
-                    .then(|| {
-                        by_id
-                            .get(JsValue::from_str(&event.id))
-                            .map(IntoFuture::into_future)
-                            .map_err(storage_error)
-                    })
-                    .transpose()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let head_lookup = streams
-            .get(JsValue::from_str(stream))
-            .map_err(storage_error)?;
-        let mut existing = Vec::with_capacity(id_lookups.len());
-        for lookup in id_lookups {
-            let found = match lookup {
-                Some(lookup) => lookup.await.map_err(storage_error)?,
-                None => None,
-            };
-            existing.push(match found {
-                Some(row) => {
-                    let row: EventRow = from_js(row)?;
-                    Some(StoredEventRef {
-                        stream: row.stream,
-                        version: row.version,
-                        position: row.position,
-                    })
-                }
-                None => None,
-            });
+        if let Some(result) = self
+            .append_from_known_heads(stream, &batch, expected)
+            .await?
+        {
+            return Ok(result);
         }
-        let head: Option<StoredStream> = match head_lookup.await.map_err(storage_error)? {
-            Some(value) => Some(from_js(value)?),
-            None => None,
-        };
-
-        let created = iso8601_from_millis(js_sys::Date::now() as i64);
-        let facts = AppendFacts {
-            stream: head.as_ref().map(|head| &head.info),
-            next_position,
-            existing: &existing,
-            created: &created,
-        };
-        let decision = decide_append(stream, batch, expected, facts);
-        let (records, stream_row, result) = match decision {
-            Ok(AppendDecision::Write {
-                records,
-                stream,
-                result,
-            }) => (records, stream, result),
-            Ok(AppendDecision::AlreadyAppended(result)) => return Ok(result),
-            Err(error) => {
-                let _ = transaction.abort();
-                return Err(error);
-            }
-        };
-        for record in &records {
-            events
-                .add(&to_js(&EventRow::from_record(record))?, None)
-                .map_err(storage_error)?;
-        }
-        let stored_stream = StoredStream {
-            first_position: head.map_or(next_position, |head| head.first_position),
-            info: stream_row,
-        };
-        streams
-            .put(&to_js(&stored_stream)?, None)
-            .map_err(storage_error)?;
-        let outcome = transaction.await.map_err(storage_error)?;
-        if outcome.is_committed() {
-            Ok(result)
-        } else {
-            Err(StoreError::Storage(
-                "the append's transaction was aborted; nothing was written".into(),
-            ))
-        }
+        self.append_after_reading_heads(stream, batch, expected)
+            .await
     }
 
     async fn read_stream(
@@ -489,7 +666,7 @@ impl EventStore for IndexedDbStore {
 
 /// A streams row as stored: the public row plus where the stream began,
 /// which orders the list by creation.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct StoredStream {
     #[serde(flatten)]
@@ -501,12 +678,16 @@ struct StoredStream {
 /// The position the next event gets: one past the last key of `events`,
 /// found with a single step of a reverse key cursor.
 async fn next_position(events: &ObjectStore) -> Result<u64, StoreError> {
-    let cursor = events
+    let last_key = events
         .open_key_cursor(None, Some(CursorDirection::Prev))
         .map_err(storage_error)?
         .await
         .map_err(storage_error)?;
-    match cursor {
+    position_after(last_key)
+}
+
+fn position_after(last_key: Option<idb::KeyCursor>) -> Result<u64, StoreError> {
+    match last_key {
         None => Ok(0),
         Some(cursor) => {
             let key = cursor.key().map_err(storage_error)?;
