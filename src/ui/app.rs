@@ -16,8 +16,10 @@ use super::stream_page::StreamPage;
 use super::{Revision, SandboxHandle};
 use crate::core::form::AppendFormText;
 
-/// How long changes are gathered before the views re-read: one frame.
-const FRAME_MS: u32 = 16;
+/// How long changes are gathered before the views re-read. A tenth of a
+/// second still reads as instant, and a script appending in a loop then
+/// costs ten list reads a second rather than one per append.
+const REFRESH_MS: u32 = 100;
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
@@ -53,7 +55,7 @@ pub fn app(props: &AppProps) -> Html {
         let revision = revision.clone();
         use_effect_with(props.sandbox.clone(), move |sandbox| {
             // A burst of appends (a script in a loop) becomes one re-read per
-            // frame, instead of one read transaction per append queued
+            // REFRESH_MS, instead of one read transaction per append queued
             // between the appends themselves.
             // The handle's value is a snapshot from the render that made it,
             // so the count lives here.
@@ -66,7 +68,7 @@ pub fn app(props: &AppProps) -> Html {
                 }
                 let (revision, seen, done) =
                     (revision.clone(), Rc::clone(&seen), Rc::clone(&pending));
-                *pending.borrow_mut() = Some(Timeout::new(FRAME_MS, move || {
+                *pending.borrow_mut() = Some(Timeout::new(REFRESH_MS, move || {
                     done.borrow_mut().take();
                     revision.set(Revision(seen.get()));
                 }));
