@@ -18,6 +18,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::core::event::InputEvent;
 use crate::core::{Direction, ExpectedVersion, ReadRequest, StoreError, StreamState};
+use crate::projections::ProjectionError;
 use crate::service::Sandbox;
 
 /// The opened sandbox, once `ready` has resolved.
@@ -40,7 +41,7 @@ impl ApiInstaller {
         let opened: Opened = Rc::default();
         let api = Object::new();
         Reflect::set(&api, &"ready".into(), &ready)?;
-        let methods: [(&str, Method); 9] = [
+        let methods: [(&str, Method); 20] = [
             ("append", append),
             ("readStream", read_stream),
             ("readAll", read_all),
@@ -50,6 +51,17 @@ impl ApiInstaller {
             ("readByType", read_by_type),
             ("readByCorrelation", read_by_correlation),
             ("loadSample", load_sample),
+            ("createProjection", create_projection),
+            ("updateProjection", update_projection),
+            ("stopProjection", stop_projection),
+            ("startProjection", start_projection),
+            ("resetProjection", reset_projection),
+            ("deleteProjection", delete_projection),
+            ("projections", projections),
+            ("projectionState", projection_state),
+            ("projectionResult", projection_result),
+            ("projectionPartitions", projection_partitions),
+            ("query", query),
         ];
         for (name, method) in methods {
             let ready = ready.clone();
@@ -61,7 +73,9 @@ impl ApiInstaller {
                     future_to_promise(async move {
                         JsFuture::from(ready).await?;
                         let sandbox = opened.borrow().clone().ok_or_else(|| {
-                            to_js_error(&StoreError::Storage("the sandbox is not open".into()))
+                            to_js_error(
+                                &StoreError::Storage("the sandbox is not open".into()).into(),
+                            )
                         })?;
                         method(sandbox, [a, b, c])
                             .await
@@ -88,11 +102,13 @@ impl ApiInstaller {
     }
 
     pub fn failed(self, error: &StoreError) {
-        let _ = self.reject.call1(&JsValue::UNDEFINED, &to_js_error(error));
+        let _ = self
+            .reject
+            .call1(&JsValue::UNDEFINED, &to_js_error(&error.clone().into()));
     }
 }
 
-type Reply = std::pin::Pin<Box<dyn Future<Output = Result<JsValue, StoreError>>>>;
+type Reply = std::pin::Pin<Box<dyn Future<Output = Result<JsValue, ProjectionError>>>>;
 type Method = fn(Rc<Sandbox>, [JsValue; 3]) -> Reply;
 
 fn append(sandbox: Rc<Sandbox>, [stream, events, options]: [JsValue; 3]) -> Reply {
@@ -182,6 +198,151 @@ fn load_sample(sandbox: Rc<Sandbox>, _: [JsValue; 3]) -> Reply {
         sandbox.load_sample().await?;
         Ok(JsValue::UNDEFINED)
     })
+}
+
+fn create_projection(sandbox: Rc<Sandbox>, [name, source, options]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let name = string_argument(&name, "projection name")?;
+        let source = string_argument(&source, "projection source")?;
+        let mode = option(&options, "mode")?;
+        if !mode.is_undefined() && mode.as_string().as_deref() != Some("continuous") {
+            return Err(StoreError::InvalidArgument(format!(
+                "mode {} is not 'continuous'; for a one-time run use sandbox.query(source)",
+                describe(&mode)
+            ))
+            .into());
+        }
+        sandbox.projections().create(&name, &source).await?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+fn update_projection(sandbox: Rc<Sandbox>, [name, source, _]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let name = string_argument(&name, "projection name")?;
+        let source = string_argument(&source, "projection source")?;
+        sandbox.projections().update(&name, &source).await?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+fn stop_projection(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let name = string_argument(&name, "projection name")?;
+        sandbox.projections().stop(&name).await?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+fn start_projection(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let name = string_argument(&name, "projection name")?;
+        sandbox.projections().start_again(&name).await?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+fn reset_projection(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let name = string_argument(&name, "projection name")?;
+        sandbox.projections().reset(&name).await?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+fn delete_projection(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let name = string_argument(&name, "projection name")?;
+        sandbox.projections().delete(&name).await?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+fn projections(sandbox: Rc<Sandbox>, _: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            name: String,
+            mode: &'static str,
+            status: String,
+            position: i64,
+            events_processed: u64,
+            partitions: u64,
+            reason: Option<String>,
+        }
+        let rows: Vec<Row> = sandbox
+            .projections()
+            .list()
+            .into_iter()
+            .map(|record| Row {
+                name: record.name,
+                mode: "continuous",
+                status: format!("{:?}", record.status),
+                position: record.position,
+                events_processed: record.events_processed,
+                partitions: record.partitions,
+                reason: record.reason,
+            })
+            .collect();
+        to_json_value(&rows)
+    })
+}
+
+fn projection_state(sandbox: Rc<Sandbox>, [name, options, _]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let (state, _) = state_and_result(&sandbox, &name, &options).await?;
+        Ok(state)
+    })
+}
+
+fn projection_result(sandbox: Rc<Sandbox>, [name, options, _]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let (_, result) = state_and_result(&sandbox, &name, &options).await?;
+        Ok(result)
+    })
+}
+
+async fn state_and_result(
+    sandbox: &Rc<Sandbox>,
+    name: &JsValue,
+    options: &JsValue,
+) -> Result<(JsValue, JsValue), ProjectionError> {
+    let name = string_argument(name, "projection name")?;
+    let partition = option(options, "partition")?;
+    let partition = if partition.is_undefined() || partition.is_null() {
+        None
+    } else {
+        Some(string_argument(&partition, "partition")?)
+    };
+    let (state, result) = sandbox
+        .projections()
+        .state(&name, partition.as_deref())
+        .await?;
+    Ok((raw_to_js(state)?, raw_to_js(result)?))
+}
+
+fn projection_partitions(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let name = string_argument(&name, "projection name")?;
+        to_json_value(&sandbox.projections().partitions(&name).await?)
+    })
+}
+
+fn query(sandbox: Rc<Sandbox>, [source, _, _]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let source = string_argument(&source, "query source")?;
+        to_json_value(&sandbox.projections().query(&source).await?)
+    })
+}
+
+/// Raw JSON from the worker, as a JS value (`null` when absent).
+fn raw_to_js(raw: Option<Box<serde_json::value::RawValue>>) -> Result<JsValue, ProjectionError> {
+    match raw {
+        None => Ok(JsValue::NULL),
+        Some(raw) => JSON::parse(raw.get())
+            .map_err(|error| StoreError::Storage(error_message(&error)).into()),
+    }
 }
 
 fn string_argument(value: &JsValue, what: &str) -> Result<String, StoreError> {
@@ -281,22 +442,22 @@ fn option(options: &JsValue, key: &str) -> Result<JsValue, StoreError> {
         .map_err(|error| StoreError::InvalidArgument(error_message(&error)))
 }
 
-fn to_json_value<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, StoreError> {
+fn to_json_value<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, ProjectionError> {
     let json = serde_json::to_string(value)
         .map_err(|error| StoreError::Storage(format!("could not encode the result: {error}")))?;
-    JSON::parse(&json).map_err(|error| StoreError::Storage(error_message(&error)))
+    JSON::parse(&json).map_err(|error| StoreError::Storage(error_message(&error)).into())
 }
 
-/// A JS `Error` named after the store error, with the conflict's details as
+/// A JS `Error` named after the error, with a conflict's details as
 /// properties so scripts need not parse the message.
-pub fn to_js_error(error: &StoreError) -> JsValue {
+pub fn to_js_error(error: &ProjectionError) -> JsValue {
     let js_error = js_sys::Error::new(&error.to_string());
     js_error.set_name(error.name());
-    if let StoreError::WrongExpectedVersion {
+    if let ProjectionError::Store(StoreError::WrongExpectedVersion {
         stream,
         expected,
         actual,
-    } = error
+    }) = error
     {
         let expected = match expected {
             ExpectedVersion::Exact(version) => JsValue::from_f64(*version as f64),

@@ -12,6 +12,7 @@ use crate::core::event::{uuid_v4_from_bytes, validate_batch, InputEvent};
 use crate::core::{
     AppendResult, ExpectedVersion, ReadRequest, RecordedEvent, StoreError, StreamInfo,
 };
+use crate::projections::ProjectionHost;
 use crate::sample::BANK_ACCOUNTS;
 use crate::storage::indexeddb::IndexedDbStore;
 use crate::storage::EventStore;
@@ -29,7 +30,8 @@ type Listener = Rc<dyn Fn(&Change)>;
 
 pub struct Sandbox {
     name: String,
-    store: IndexedDbStore,
+    store: Rc<IndexedDbStore>,
+    projections: Rc<ProjectionHost>,
     listeners: RefCell<Vec<(u64, Listener)>>,
     next_listener: Cell<u64>,
 }
@@ -52,10 +54,13 @@ impl Drop for Subscription {
 impl Sandbox {
     /// Opens the sandbox called `name`; each sandbox is its own IndexedDB database.
     pub async fn open(name: &str) -> Result<Rc<Sandbox>, StoreError> {
-        let store = IndexedDbStore::open(&database_name(name)).await?;
+        let database = database_name(name);
+        let store = Rc::new(IndexedDbStore::open(&database).await?);
+        let projections = ProjectionHost::start(Rc::clone(&store), database).await?;
         Ok(Rc::new(Sandbox {
             name: name.to_string(),
             store,
+            projections,
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
         }))
@@ -63,6 +68,11 @@ impl Sandbox {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The projection runtime of this sandbox.
+    pub fn projections(&self) -> &Rc<ProjectionHost> {
+        &self.projections
     }
 
     pub fn subscribe(self: &Rc<Self>, listener: impl Fn(&Change) + 'static) -> Subscription {
@@ -97,6 +107,7 @@ impl Sandbox {
     ) -> Result<AppendResult, StoreError> {
         let batch = validate_batch(inputs, &mut random_uuid)?;
         let result = self.store.append(stream, batch, expected).await?;
+        self.projections.appended();
         self.announce(Change::Appended {
             stream: stream.to_string(),
             result,

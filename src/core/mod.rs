@@ -10,6 +10,7 @@ pub mod event;
 pub mod expected_version;
 pub mod form;
 pub mod pretty;
+pub mod projection;
 pub mod read;
 
 pub use append::{decide_append, AppendDecision, AppendFacts, AppendResult, StoredEventRef};

@@ -1,11 +1,14 @@
 //! The IndexedDB backend, through the `idb` crate.
 //!
 //! **Invariant:** an append is one readwrite transaction over `events` and
-//! `streams`. The stream head, the next position and the id look-ups are read
-//! inside it, the core's append rule decides, and the writes follow in the
-//! same transaction. IndexedDB serialises readwrite transactions over the same
-//! stores, across tabs too, so two appends with the same expected version
-//! cannot both pass the check; and a transaction that fails is rolled back
+//! `streams`, and the core's append rule decides what it writes. The facts it
+//! decides on are either read inside that transaction (the slow path), or are
+//! the heads this connection last saw (the fast path), in which case the
+//! unique keys (`position`, `[stream, version]`, `id`) check them as the rows
+//! are added: a stale head makes an `add` fail, the transaction aborts, and
+//! the slow path runs. IndexedDB serialises readwrite transactions over the
+//! same stores, across tabs too, so two appends with the same expected
+//! version cannot both succeed; and a transaction that fails is rolled back
 //! whole, so a failed append leaves no trace.
 //!
 //! Schema history (bump [`SCHEMA_VERSION`] and add a step to [`upgrade`]):
@@ -13,6 +16,7 @@
 //!   (`[stream, version]`) and `id`; `streams` keyed by `stream`.
 //! - v2: the read indexes `type_position`, `correlation_position` on events
 //!   and `category` on streams. IndexedDB fills them from existing records.
+//! - v3: `projections`, keyed by `name`: definitions, status and checkpoints.
 
 use idb::{
     CursorDirection, Database, Factory, IndexParams, KeyPath, KeyRange, ObjectStore,
@@ -29,12 +33,13 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::EventStore;
 use crate::core::event::iso8601_from_millis;
+use crate::core::projection::ProjectionRecord;
 use crate::core::{
     decide_append, AppendDecision, AppendFacts, AppendResult, Direction, ExpectedVersion,
     ProposedEvent, ReadRequest, RecordedEvent, StoreError, StoredEventRef, StreamInfo,
 };
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const EVENTS: &str = "events";
 const STREAMS: &str = "streams";
@@ -43,6 +48,7 @@ const BY_ID: &str = "id";
 const BY_TYPE: &str = "type_position";
 const BY_CORRELATION: &str = "correlation_position";
 const BY_CATEGORY: &str = "category";
+const PROJECTIONS: &str = "projections";
 
 /// An event as IndexedDB holds it. Data and metadata stay JSON text: the
 /// store never looks inside them, and text is the cheapest thing to clone.
@@ -136,6 +142,46 @@ impl IndexedDbStore {
 
     pub fn close(&self) {
         self.database.close();
+    }
+
+    /// Every saved projection, by name.
+    pub async fn projections(&self) -> Result<Vec<ProjectionRecord>, StoreError> {
+        let rows = self
+            .read_transaction(&[PROJECTIONS])?
+            .object_store(PROJECTIONS)
+            .map_err(storage_error)?
+            .get_all(None, None)
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?;
+        rows.into_iter().map(from_js).collect()
+    }
+
+    /// Saves (creates or replaces) one projection's row.
+    pub async fn save_projection(&self, record: &ProjectionRecord) -> Result<(), StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[PROJECTIONS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        transaction
+            .object_store(PROJECTIONS)
+            .map_err(storage_error)?
+            .put(&to_js(record)?, None)
+            .map_err(storage_error)?;
+        committed(transaction).await.map_err(Commit::into_error)
+    }
+
+    pub async fn delete_projection(&self, name: &str) -> Result<(), StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[PROJECTIONS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        transaction
+            .object_store(PROJECTIONS)
+            .map_err(storage_error)?
+            .delete(JsValue::from_str(name))
+            .map_err(storage_error)?;
+        committed(transaction).await.map_err(Commit::into_error)
     }
 
     /// A read-only transaction over just the stores a read needs, so it does
@@ -406,6 +452,15 @@ enum Commit {
     Failed(StoreError),
 }
 
+impl Commit {
+    fn into_error(self) -> StoreError {
+        match self {
+            Commit::Conflict => StoreError::Storage("a unique key was already taken".into()),
+            Commit::Failed(error) => error,
+        }
+    }
+}
+
 /// Waits for the transaction to commit or abort. This listens on the raw
 /// transaction because a failed request's error event bubbles to it, and the
 /// abort's `error` is what names the cause (ConstraintError, QuotaExceededError).
@@ -481,6 +536,11 @@ fn upgrade(event: idb::event::VersionChangeEvent) -> Result<(), idb::Error> {
         )?;
         let streams = transaction.object_store(STREAMS)?;
         streams.create_index(BY_CATEGORY, KeyPath::new_single("category"), None)?;
+    }
+    if old_version < 3 {
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("name")));
+        database.create_object_store(PROJECTIONS, params)?;
     }
     Ok(())
 }

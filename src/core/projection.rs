@@ -1,0 +1,134 @@
+//! Projections as the store keeps them: definition, lifecycle and progress.
+//! The runtime that runs them lives in `src/projections/` and the worker.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::StoreError;
+
+/// The longest projection name, in characters.
+pub const MAX_PROJECTION_NAME_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ProjectionMode {
+    /// Saved, and kept live as events are appended.
+    Continuous,
+}
+
+/// EventStoreDB's projection statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProjectionStatus {
+    Running,
+    Stopped,
+    Faulted,
+    Completed,
+}
+
+/// A projection's saved row: what it is, where it got to, and its states.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectionRecord {
+    pub name: String,
+    pub source: String,
+    pub mode: ProjectionMode,
+    pub status: ProjectionStatus,
+    /// Why it faulted: the message, and the event it was processing.
+    pub reason: Option<String>,
+    /// The line of the source the fault points at, when the engine said.
+    pub fault_line: Option<u32>,
+    /// The last global position processed, -1 before any.
+    pub position: i64,
+    pub events_processed: u64,
+    pub partitions: u64,
+    /// The worker's states at `position`, as JSON text.
+    pub checkpoint: Option<String>,
+}
+
+impl ProjectionRecord {
+    pub fn new(name: &str, source: &str, mode: ProjectionMode) -> ProjectionRecord {
+        ProjectionRecord {
+            name: name.to_string(),
+            source: source.to_string(),
+            mode,
+            status: ProjectionStatus::Running,
+            reason: None,
+            fault_line: None,
+            position: -1,
+            events_processed: 0,
+            partitions: 0,
+            checkpoint: None,
+        }
+    }
+
+    /// Back to the start: no states, nothing processed, running again.
+    pub fn reset(&mut self) {
+        *self = ProjectionRecord {
+            status: ProjectionStatus::Running,
+            ..ProjectionRecord::new(&self.name, &self.source, self.mode)
+        };
+    }
+
+    pub fn fault(&mut self, reason: String, line: Option<u32>) {
+        self.status = ProjectionStatus::Faulted;
+        self.reason = Some(reason);
+        self.fault_line = line;
+    }
+}
+
+pub fn validate_projection_name(name: &str) -> Result<(), StoreError> {
+    if name.trim().is_empty() {
+        return Err(StoreError::InvalidArgument(
+            "projection name is empty; give a name such as balances".into(),
+        ));
+    }
+    let chars = name.chars().count();
+    if chars > MAX_PROJECTION_NAME_CHARS {
+        return Err(StoreError::InvalidArgument(format!(
+            "projection name is {chars} characters long; the limit is {MAX_PROJECTION_NAME_CHARS}"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(StoreError::InvalidArgument(
+            "projection name contains a control character".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_forgets_progress_and_fault_but_keeps_the_source() {
+        let mut record = ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous);
+        record.position = 41;
+        record.events_processed = 42;
+        record.checkpoint = Some("{}".into());
+        record.fault("boom".into(), Some(3));
+        record.reset();
+        assert_eq!(
+            record,
+            ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous)
+        );
+    }
+
+    #[test]
+    fn names_must_be_present_short_and_printable() {
+        assert!(validate_projection_name("balances").is_ok());
+        assert!(validate_projection_name(" ").is_err());
+        assert!(validate_projection_name(&"x".repeat(201)).is_err());
+        assert!(validate_projection_name("a\nb").is_err());
+    }
+
+    #[test]
+    fn the_saved_row_round_trips_through_json() {
+        let record = ProjectionRecord::new("p", "fromAll().when({})", ProjectionMode::Continuous);
+        let json = serde_json::to_string(&record).unwrap();
+        assert!(json.contains("\"eventsProcessed\":0"), "{json}");
+        assert_eq!(
+            serde_json::from_str::<ProjectionRecord>(&json).unwrap(),
+            record
+        );
+    }
+}

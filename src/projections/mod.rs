@@ -1,0 +1,572 @@
+//! The projection runtime's host side: each projection's lifecycle, its
+//! worker, scheduling after appends, checkpoints, and turning a hung or
+//! throwing handler into a `Faulted` status that names the event.
+//!
+//! **Invariant:** reducer code never runs on the page's thread, and a failing
+//! reducer cannot touch the store: the worker only reads, and the host writes
+//! nothing but the projection's own row.
+
+mod worker;
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::core::projection::{
+    validate_projection_name, ProjectionMode, ProjectionRecord, ProjectionStatus,
+};
+use crate::core::{ReadRequest, StoreError};
+use crate::storage::indexeddb::IndexedDbStore;
+use crate::storage::EventStore;
+use worker::{ReducerWorker, Reply, WorkerFailure};
+
+/// EventStoreDB's `ProjectionExecutionTimeout` default.
+pub const DEFAULT_HANDLER_TIMEOUT_MS: u32 = 250;
+/// How often a running projection's states are saved while it keeps busy.
+const CHECKPOINT_EVERY_MS: f64 = 1000.0;
+
+#[derive(Serialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+enum Request<'a> {
+    Define {
+        source: &'a str,
+        timeout: u32,
+    },
+    Restore {
+        checkpoint: &'a RawValue,
+    },
+    CatchUp {
+        database: &'a str,
+        to: f64,
+        careful: bool,
+    },
+    State {
+        partition: Option<&'a str>,
+    },
+    Checkpoint,
+    Partitions,
+}
+
+/// Errors of the projection API, beyond the store's own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProjectionError {
+    NotFound(String),
+    Faulted(String),
+    Exists(String),
+    Store(StoreError),
+}
+
+impl ProjectionError {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProjectionError::NotFound(_) => "ProjectionNotFound",
+            ProjectionError::Faulted(_) => "ProjectionFaulted",
+            ProjectionError::Exists(_) => "ProjectionExists",
+            ProjectionError::Store(error) => error.name(),
+        }
+    }
+}
+
+impl std::fmt::Display for ProjectionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProjectionError::NotFound(name) => write!(f, "there is no projection called '{name}'"),
+            ProjectionError::Faulted(reason) => f.write_str(reason),
+            ProjectionError::Exists(name) => {
+                write!(f, "a projection called '{name}' exists already")
+            }
+            ProjectionError::Store(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl From<StoreError> for ProjectionError {
+    fn from(error: StoreError) -> Self {
+        ProjectionError::Store(error)
+    }
+}
+
+/// What a one-time query returns.
+#[derive(Serialize)]
+pub struct QueryOutcome {
+    pub state: Option<Box<RawValue>>,
+    pub partitions: BTreeMap<String, Box<RawValue>>,
+    pub result: Option<Box<RawValue>>,
+    pub logs: Option<Box<RawValue>>,
+}
+
+struct Projection {
+    record: RefCell<ProjectionRecord>,
+    worker: RefCell<Option<Rc<ReducerWorker>>>,
+    busy: Cell<bool>,
+    dirty: Cell<bool>,
+    last_saved: Cell<f64>,
+}
+
+pub struct ProjectionHost {
+    store: Rc<IndexedDbStore>,
+    database: String,
+    handler_timeout_ms: Cell<u32>,
+    projections: RefCell<BTreeMap<String, Rc<Projection>>>,
+}
+
+impl ProjectionHost {
+    /// Loads the saved projections and resumes the running ones from their
+    /// checkpoints.
+    pub async fn start(
+        store: Rc<IndexedDbStore>,
+        database: String,
+    ) -> Result<Rc<ProjectionHost>, StoreError> {
+        let host = Rc::new(ProjectionHost {
+            store,
+            database,
+            handler_timeout_ms: Cell::new(DEFAULT_HANDLER_TIMEOUT_MS),
+            projections: RefCell::default(),
+        });
+        for record in host.store.projections().await? {
+            let name = record.name.clone();
+            host.projections
+                .borrow_mut()
+                .insert(name.clone(), Rc::new(Projection::new(record)));
+            host.kick(&name);
+        }
+        Ok(host)
+    }
+
+    pub fn set_handler_timeout_ms(&self, ms: u32) {
+        self.handler_timeout_ms.set(ms.max(1));
+    }
+
+    /// Called after every append: live projections catch up at once.
+    pub fn appended(self: &Rc<Self>) {
+        let names: Vec<String> = self.projections.borrow().keys().cloned().collect();
+        for name in names {
+            self.kick(&name);
+        }
+    }
+
+    pub fn list(&self) -> Vec<ProjectionRecord> {
+        self.projections
+            .borrow()
+            .values()
+            .map(|p| p.record.borrow().clone())
+            .collect()
+    }
+
+    fn get(&self, name: &str) -> Result<Rc<Projection>, ProjectionError> {
+        self.projections
+            .borrow()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ProjectionError::NotFound(name.to_string()))
+    }
+
+    pub async fn create(self: &Rc<Self>, name: &str, source: &str) -> Result<(), ProjectionError> {
+        validate_projection_name(name)?;
+        if self.projections.borrow().contains_key(name) {
+            return Err(ProjectionError::Exists(name.to_string()));
+        }
+        let record = ProjectionRecord::new(name, source, ProjectionMode::Continuous);
+        self.store.save_projection(&record).await?;
+        self.projections
+            .borrow_mut()
+            .insert(name.to_string(), Rc::new(Projection::new(record)));
+        self.kick(name);
+        Ok(())
+    }
+
+    /// New source: the states are thrown away and it runs again from 0.
+    pub async fn update(self: &Rc<Self>, name: &str, source: &str) -> Result<(), ProjectionError> {
+        let projection = self.get(name)?;
+        projection.record.borrow_mut().source = source.to_string();
+        self.reset(name).await
+    }
+
+    pub async fn reset(self: &Rc<Self>, name: &str) -> Result<(), ProjectionError> {
+        let projection = self.get(name)?;
+        projection.worker.borrow_mut().take();
+        projection.record.borrow_mut().reset();
+        self.save(&projection).await?;
+        self.kick(name);
+        Ok(())
+    }
+
+    pub async fn stop(&self, name: &str) -> Result<(), ProjectionError> {
+        let projection = self.get(name)?;
+        projection.record.borrow_mut().status = ProjectionStatus::Stopped;
+        self.save(&projection).await
+    }
+
+    pub async fn start_again(self: &Rc<Self>, name: &str) -> Result<(), ProjectionError> {
+        let projection = self.get(name)?;
+        {
+            let mut record = projection.record.borrow_mut();
+            if record.status == ProjectionStatus::Faulted {
+                // A faulted projection starts over from its last good
+                // checkpoint, with a fresh worker.
+                projection.worker.borrow_mut().take();
+            }
+            record.status = ProjectionStatus::Running;
+            record.reason = None;
+            record.fault_line = None;
+        }
+        self.save(&projection).await?;
+        self.kick(name);
+        Ok(())
+    }
+
+    pub async fn delete(&self, name: &str) -> Result<(), ProjectionError> {
+        let projection = self.get(name)?;
+        projection.worker.borrow_mut().take();
+        self.projections.borrow_mut().remove(name);
+        self.store.delete_projection(name).await?;
+        Ok(())
+    }
+
+    /// The state of a partition (the root with none, the shared state of a
+    /// biState projection), once everything appended so far is processed.
+    pub async fn state(
+        self: &Rc<Self>,
+        name: &str,
+        partition: Option<&str>,
+    ) -> Result<(Option<Box<RawValue>>, Option<Box<RawValue>>), ProjectionError> {
+        let projection = self.caught_up(name).await?;
+        let worker = self.worker_for(&projection).await?;
+        let reply = worker
+            .request(&Request::State { partition }, None)
+            .await
+            .map_err(|failure| ProjectionError::Faulted(describe(&failure)))?;
+        Ok((reply.state, reply.result))
+    }
+
+    pub async fn partitions(self: &Rc<Self>, name: &str) -> Result<Vec<String>, ProjectionError> {
+        let projection = self.caught_up(name).await?;
+        let worker = self.worker_for(&projection).await?;
+        let reply = worker
+            .request(&Request::Partitions, None)
+            .await
+            .map_err(|failure| ProjectionError::Faulted(describe(&failure)))?;
+        Ok(reply.keys.unwrap_or_default())
+    }
+
+    /// Runs `source` once over the whole log in a worker of its own. It is
+    /// never saved and never writes.
+    pub async fn query(&self, source: &str) -> Result<QueryOutcome, ProjectionError> {
+        let faulted = |failure: WorkerFailure| ProjectionError::Faulted(describe(&failure));
+        let mut record = ProjectionRecord::new("(query)", source, ProjectionMode::Continuous);
+        let worker = Rc::new(self.spawn_defined(&record).await.map_err(faulted)?);
+        let head = self.head().await?;
+        let (worker, reply) = self
+            .run_watched(&mut record, worker, head)
+            .await
+            .map_err(ProjectionError::Faulted)?;
+        let state = worker
+            .request(&Request::State { partition: None }, None)
+            .await
+            .map_err(faulted)?;
+        let checkpoint = worker
+            .request(&Request::Checkpoint, None)
+            .await
+            .map_err(faulted)?;
+        Ok(QueryOutcome {
+            state: state.state,
+            result: state.result,
+            partitions: partitions_of(checkpoint.checkpoint.as_deref()),
+            logs: reply.logs,
+        })
+    }
+
+    /// Waits until the projection has processed everything appended so far.
+    async fn caught_up(self: &Rc<Self>, name: &str) -> Result<Rc<Projection>, ProjectionError> {
+        loop {
+            let projection = self.get(name)?;
+            let (status, position, reason) = {
+                let record = projection.record.borrow();
+                (record.status, record.position, record.reason.clone())
+            };
+            match status {
+                ProjectionStatus::Faulted => {
+                    return Err(ProjectionError::Faulted(reason.unwrap_or_default()))
+                }
+                ProjectionStatus::Stopped | ProjectionStatus::Completed => return Ok(projection),
+                ProjectionStatus::Running => {}
+            }
+            if position >= self.head().await? && !projection.busy.get() {
+                return Ok(projection);
+            }
+            self.kick(name);
+            gloo::timers::future::TimeoutFuture::new(5).await;
+        }
+    }
+
+    /// The last position in `$all`, -1 when the store is empty.
+    async fn head(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .store
+            .read_all(ReadRequest::backwards(None, 1))
+            .await?
+            .first()
+            .map_or(-1, |event| event.position as i64))
+    }
+
+    fn kick(self: &Rc<Self>, name: &str) {
+        let Ok(projection) = self.get(name) else {
+            return;
+        };
+        if projection.record.borrow().status != ProjectionStatus::Running {
+            return;
+        }
+        if projection.busy.get() {
+            projection.dirty.set(true);
+            return;
+        }
+        projection.busy.set(true);
+        let host = Rc::clone(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            host.catch_up(&projection).await;
+            projection.busy.set(false);
+        });
+    }
+
+    /// Folds new events until none are left, saving now and then.
+    async fn catch_up(&self, projection: &Rc<Projection>) {
+        loop {
+            projection.dirty.set(false);
+            if projection.record.borrow().status != ProjectionStatus::Running {
+                return;
+            }
+            let head = match self.head().await {
+                Ok(head) => head,
+                Err(_) => return,
+            };
+            if projection.record.borrow().position >= head {
+                return;
+            }
+            let worker = match self.worker_for(projection).await {
+                Ok(worker) => worker,
+                Err(ProjectionError::Faulted(reason)) => {
+                    projection.record.borrow_mut().fault(reason, None);
+                    let _ = self.save(projection).await;
+                    return;
+                }
+                Err(_) => return,
+            };
+            let mut record = projection.record.borrow().clone();
+            match self.run_watched(&mut record, worker, head).await {
+                Ok((worker, _)) => {
+                    *projection.worker.borrow_mut() = Some(worker);
+                    let mut current = projection.record.borrow_mut();
+                    current.position = record.position;
+                    current.events_processed = record.events_processed;
+                    current.partitions = record.partitions;
+                }
+                Err(_) => {
+                    projection.worker.borrow_mut().take();
+                    let mut current = projection.record.borrow_mut();
+                    current.fault(record.reason.clone().unwrap_or_default(), record.fault_line);
+                    drop(current);
+                    let _ = self.save(projection).await;
+                    return;
+                }
+            }
+            if !projection.dirty.get() || now() - projection.last_saved.get() > CHECKPOINT_EVERY_MS
+            {
+                let _ = self.save(projection).await;
+            }
+            if !projection.dirty.get() {
+                return;
+            }
+        }
+    }
+
+    /// Runs the worker up to `head`. A worker that goes silent is ended and
+    /// the run repeated from the last checkpoint in careful mode, where the
+    /// worker names each event before it hands it over, to find the one whose
+    /// handler never returned. On failure `record` carries the fault.
+    async fn run_watched(
+        &self,
+        record: &mut ProjectionRecord,
+        worker: Rc<ReducerWorker>,
+        head: i64,
+    ) -> Result<(Rc<ReducerWorker>, Reply), String> {
+        let limit = self.handler_timeout_ms.get();
+        let catch_up = |careful| Request::CatchUp {
+            database: &self.database,
+            to: head as f64,
+            careful,
+        };
+        let failure = match worker.request(&catch_up(false), Some(limit)).await {
+            Ok(reply) => return Ok((worker, self.progressed(record, reply))),
+            Err(WorkerFailure::Hung { .. }) => {
+                let careful = match self.spawn_defined(record).await {
+                    Ok(careful) => Rc::new(careful),
+                    Err(failure) => return Err(self.faulted(record, failure).await),
+                };
+                match careful.request(&catch_up(true), Some(limit)).await {
+                    Ok(reply) => return Ok((careful, self.progressed(record, reply))),
+                    Err(failure) => failure,
+                }
+            }
+            Err(failure) => failure,
+        };
+        Err(self.faulted(record, failure).await)
+    }
+
+    fn progressed(&self, record: &mut ProjectionRecord, reply: Reply) -> Reply {
+        record.position = reply.position.unwrap_or(record.position);
+        record.events_processed = reply.events_processed.unwrap_or(record.events_processed);
+        record.partitions = reply.partitions.unwrap_or(record.partitions);
+        reply
+    }
+
+    /// Marks `record` faulted and returns the reason.
+    async fn faulted(&self, record: &mut ProjectionRecord, failure: WorkerFailure) -> String {
+        let (reason, line) = match failure {
+            WorkerFailure::Hung { started: Some(position) } => {
+                let at = match self
+                    .store
+                    .read_all(ReadRequest::forwards(position as u64, 1))
+                    .await
+                    .ok()
+                    .and_then(|events| events.into_iter().next())
+                {
+                    Some(event) => format!(
+                        "position {} ({}@{}, {})",
+                        event.position, event.version, event.stream, event.event_type
+                    ),
+                    None => format!("position {position}"),
+                };
+                (
+                    format!(
+                        "a handler ran longer than the {} ms limit at {at}; the worker was stopped",
+                        self.handler_timeout_ms.get()
+                    ),
+                    None,
+                )
+            }
+            WorkerFailure::Hung { started: None } => (
+                format!(
+                    "the projection ran longer than the {} ms limit without handling an event; the worker was stopped",
+                    self.handler_timeout_ms.get()
+                ),
+                None,
+            ),
+            WorkerFailure::Fault { reason, line } => match line {
+                Some(line) => (format!("{reason} (line {line} of the source)"), Some(line)),
+                None => (reason, None),
+            },
+            WorkerFailure::Broken(reason) => (reason, None),
+        };
+        record.fault(reason.clone(), line);
+        reason
+    }
+
+    /// The projection's live worker, started (defined and restored from its
+    /// checkpoint) when it has none.
+    async fn worker_for(
+        &self,
+        projection: &Projection,
+    ) -> Result<Rc<ReducerWorker>, ProjectionError> {
+        if let Some(worker) = projection.worker.borrow().clone() {
+            return Ok(worker);
+        }
+        let record = projection.record.borrow().clone();
+        let worker = Rc::new(
+            self.spawn_defined(&record)
+                .await
+                .map_err(|failure| ProjectionError::Faulted(describe(&failure)))?,
+        );
+        *projection.worker.borrow_mut() = Some(Rc::clone(&worker));
+        Ok(worker)
+    }
+
+    async fn spawn_defined(
+        &self,
+        record: &ProjectionRecord,
+    ) -> Result<ReducerWorker, WorkerFailure> {
+        let worker = ReducerWorker::spawn()?;
+        worker
+            .request(
+                &Request::Define {
+                    source: &record.source,
+                    timeout: self.handler_timeout_ms.get(),
+                },
+                Some(self.handler_timeout_ms.get()),
+            )
+            .await?;
+        if let Some(checkpoint) = &record.checkpoint {
+            let checkpoint = RawValue::from_string(checkpoint.clone()).map_err(|e| {
+                WorkerFailure::Broken(format!("the saved checkpoint is not JSON: {e}"))
+            })?;
+            worker
+                .request(
+                    &Request::Restore {
+                        checkpoint: &checkpoint,
+                    },
+                    None,
+                )
+                .await?;
+        }
+        Ok(worker)
+    }
+
+    /// Saves the projection's row, with its worker's states when it has one.
+    async fn save(&self, projection: &Projection) -> Result<(), ProjectionError> {
+        let worker = projection.worker.borrow().clone();
+        if let Some(worker) = worker {
+            if let Ok(reply) = worker.request(&Request::Checkpoint, None).await {
+                projection.record.borrow_mut().checkpoint =
+                    reply.checkpoint.map(|raw| raw.get().to_string());
+            }
+        }
+        projection.last_saved.set(now());
+        let record = projection.record.borrow().clone();
+        self.store.save_projection(&record).await?;
+        Ok(())
+    }
+}
+
+impl Projection {
+    fn new(record: ProjectionRecord) -> Projection {
+        Projection {
+            record: RefCell::new(record),
+            worker: RefCell::new(None),
+            busy: Cell::new(false),
+            dirty: Cell::new(false),
+            last_saved: Cell::new(0.0),
+        }
+    }
+}
+
+/// `{ key: state }` from a checkpoint's `partitions` list of pairs.
+fn partitions_of(checkpoint: Option<&RawValue>) -> BTreeMap<String, Box<RawValue>> {
+    #[derive(serde::Deserialize)]
+    struct Checkpoint {
+        partitions: Vec<(String, Box<RawValue>)>,
+    }
+    checkpoint
+        .and_then(|raw| serde_json::from_str::<Checkpoint>(raw.get()).ok())
+        .map(|c| c.partitions.into_iter().collect())
+        .unwrap_or_default()
+}
+
+fn describe(failure: &WorkerFailure) -> String {
+    match failure {
+        WorkerFailure::Fault {
+            reason,
+            line: Some(line),
+        } => {
+            format!("{reason} (line {line} of the source)")
+        }
+        WorkerFailure::Fault { reason, line: None } => reason.clone(),
+        WorkerFailure::Hung { .. } => "the worker stopped answering".into(),
+        WorkerFailure::Broken(reason) => reason.clone(),
+    }
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
