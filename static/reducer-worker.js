@@ -276,7 +276,7 @@ function result(state) {
 }
 
 function stateOf(partition) {
-  if (definition.biState && partition === undefined) return shared ?? null;
+  if (definition.biState && partition == null) return shared ?? null;
   const key = partition ?? '';
   return partitions.has(key) ? partitions.get(key) : null;
 }

@@ -1,0 +1,189 @@
+// Projections in EventStoreDB's dialect, through window.sandbox: the cases
+// the ESDB docs teach, faults, the watchdog, and persistence across reloads.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp, openPage, reload } from './harness.mjs';
+
+let app;
+before(async () => { app = await startApp(); });
+after(async () => { await app?.stop(); });
+
+/** Appends `[stream, type, data]` triples one by one. */
+const appendAll = (page, events) => page.evaluate(async (events) => {
+  for (const [stream, type, data, metadata] of events) await window.sandbox.append(stream, { type, data, metadata });
+}, events);
+
+const carts = [
+  ['shoppingCart-1', 'CartCreated', { id: 1 }],
+  ['shoppingCart-1', 'ItemAdded', { Description: 'Xbox One S 1TB (Console)' }],
+  ['shoppingCart-2', 'CartCreated', { id: 2 }],
+  ['shoppingCart-1', 'ItemAdded', { Description: 'Gears of War 4' }],
+  ['shoppingCart-2', 'ItemAdded', { Description: 'Xbox One S Controller' }],
+  ['shoppingCart-2', 'ItemAdded', { Description: 'Xbox One S 1TB (Console)' }],
+  ['$settings', 'Whatever', {}],
+  ['shoppingCart-3', 'CartCreated', { id: 3 }],
+];
+
+test("the tutorial's counter, foreachStream counts, and a handler that mutates without returning", async () => {
+  const { page, context, errors } = await openPage(app);
+  await appendAll(page, carts);
+  await page.evaluate(() => window.sandbox.createProjection('xbox-one-s-counter', `
+    fromAll().when({
+      $init: function () { return { count: 0 }; },
+      ItemAdded: function (s, e) {
+        if (e.body.Description.indexOf('Xbox One S') >= 0) { s.count += 1; }
+      }
+    }).outputState()`));
+  assert.deepEqual(await page.evaluate(() => window.sandbox.projectionState('xbox-one-s-counter')), { count: 3 });
+
+  await page.evaluate(() => window.sandbox.createProjection('cart-items', `
+    fromCategory('shoppingCart').foreachStream().when({
+      $init: () => ({ items: 0 }),
+      ItemAdded: (s, e) => ({ items: s.items + 1 }),
+    })`));
+  const state = (partition) => page.evaluate((p) => window.sandbox.projectionState('cart-items', { partition: p }), partition);
+  assert.deepEqual(await state('shoppingCart-1'), { items: 2 });
+  assert.deepEqual(await state('shoppingCart-2'), { items: 2 });
+  assert.equal(await state('shoppingCart-3'), null, 'no ItemAdded handler fired, so no partition');
+  assert.deepEqual(await page.evaluate(() => window.sandbox.projectionPartitions('cart-items')), ['shoppingCart-1', 'shoppingCart-2']);
+
+  // A live projection follows new appends.
+  await page.evaluate(() => window.sandbox.append('shoppingCart-3', { type: 'ItemAdded', data: { Description: 'Xbox One S' } }));
+  assert.deepEqual(await state('shoppingCart-3'), { items: 1 });
+  assert.deepEqual(await page.evaluate(() => window.sandbox.projectionState('xbox-one-s-counter')), { count: 4 });
+
+  const [listed] = (await page.evaluate(() => window.sandbox.projections())).filter((p) => p.name === 'cart-items');
+  assert.deepEqual(
+    { status: listed.status, mode: listed.mode, position: listed.position, eventsProcessed: listed.eventsProcessed, partitions: listed.partitions },
+    { status: 'Running', mode: 'continuous', position: 8, eventsProcessed: 8, partitions: 3 },
+  );
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('partitionBy, transformBy/filterBy, biState with $initShared and $created, and the envelope', async () => {
+  const { page, context, errors } = await openPage(app);
+  await appendAll(page, [
+    ['order-1', 'Placed', { region: 'eu', total: 10 }, { $correlationId: 'c1' }],
+    ['order-2', 'Placed', { region: 'us', total: 5 }],
+    ['order-3', 'Placed', { total: 7 }],
+    ['order-4', 'Placed', { region: 'eu', total: 1 }],
+  ]);
+  const q = (source) => page.evaluate((s) => window.sandbox.query(s), source);
+
+  const byRegion = await q(`fromCategory('order').partitionBy(e => e.body.region).when({
+    $init: () => 0,
+    Placed: (s, e) => s + e.body.total,
+  })`);
+  assert.deepEqual(byRegion.partitions, { eu: 11, us: 5 }, 'an undefined key skips the event');
+
+  const transformed = await q(`fromAll().when({
+    $init: () => ({ total: 0 }),
+    Placed: (s, e) => { s.total += e.data.total; },
+  }).transformBy(s => ({ doubled: s.total * 2 })).filterBy(s => s.doubled > 10)`);
+  assert.deepEqual(transformed.state, { total: 23 });
+  assert.deepEqual(transformed.result, { doubled: 46 });
+  const filteredOut = await q(`fromAll().when({ $init: () => ({ n: 0 }), Placed: (s) => { s.n++; } }).filterBy(s => s.n > 100)`);
+  assert.equal(filteredOut.result, null);
+
+  const bi = await q(`options({ biState: true });
+    fromCategory('order').foreachStream().when({
+      $init: () => ({ total: 0 }),
+      $initShared: () => ({ orders: 0, created: 0 }),
+      $created: (s, e) => { s[1].created += 1; },
+      Placed: (s, e) => { s[0].total += e.body.total; s[1].orders += 1; return s; },
+    })`);
+  assert.deepEqual(bi.state, { orders: 4, created: 4 }, 'the shared state is the state of a biState projection');
+  assert.deepEqual(bi.partitions['order-1'], { total: 10 });
+
+  const envelope = await q(`fromStream('order-1').when({
+    $init: () => null,
+    $any: (s, e) => ({ data: e.data, body: e.body, bodyRaw: e.bodyRaw, isJson: e.isJson, eventType: e.eventType,
+      streamId: e.streamId, sequenceNumber: e.sequenceNumber, metadata: e.metadata, metadataRaw: e.metadataRaw,
+      partition: e.partition, eventId: typeof e.eventId, position: e.position, created: typeof e.created }),
+  })`);
+  assert.deepEqual(envelope.state, {
+    data: { region: 'eu', total: 10 }, body: { region: 'eu', total: 10 }, bodyRaw: '{"region":"eu","total":10}',
+    isJson: true, eventType: 'Placed', streamId: 'order-1', sequenceNumber: 0,
+    metadata: { $correlationId: 'c1' }, metadataRaw: '{"$correlationId":"c1"}', partition: '',
+    eventId: 'string', position: 0, created: 'string',
+  });
+
+  const logged = await q(`fromStreams('order-1', 'order-2').when({ $init: () => 0, Placed: (s, e) => { log('saw', e.streamId); return s + 1; } })`);
+  assert.equal(logged.state, 2);
+  assert.equal(logged.logs.length, 2);
+  assert.equal((await page.evaluate(() => window.sandbox.readAll())).length, 4, 'queries never write');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a throwing reducer faults with the event and the line, and the store is untouched', async () => {
+  const { page, context, errors } = await openPage(app);
+  await appendAll(page, [['account-1', 'Opened', {}], ['account-1', 'Deposited', { amount: 5 }]]);
+  await page.evaluate(() => window.sandbox.createProjection('broken', 'fromAll().when({\n  $init: () => ({}),\n  Deposited: (s, e) => {\n    return s.missing.field;\n  }\n})'));
+  const failure = await page.evaluate(() => window.sandbox.projectionState('broken').then(() => null, (e) => ({ name: e.name, message: e.message })));
+  assert.equal(failure.name, 'ProjectionFaulted');
+  assert.match(failure.message, /position 1 \(1@account-1, Deposited\)/);
+  assert.match(failure.message, /TypeError/);
+  assert.match(failure.message, /line 4 of the source/);
+  const [row] = await page.evaluate(() => window.sandbox.projections());
+  assert.equal(row.status, 'Faulted');
+  assert.equal(row.reason, failure.message);
+  assert.equal((await page.evaluate(() => window.sandbox.readAll())).length, 2);
+
+  const syntax = await page.evaluate(() => window.sandbox.query('fromAll().when({\n  A: (s, e) => { s.x = ; }\n})').then(() => null, (e) => e.message));
+  assert.match(syntax, /does not parse/);
+  assert.match(syntax, /line 2 of the source/);
+  const missing = await page.evaluate(() => window.sandbox.projectionState('nope').then(() => null, (e) => e.name));
+  assert.equal(missing, 'ProjectionNotFound');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an endless loop in a handler faults on the timeout while the page stays responsive', async () => {
+  const { page, context, errors } = await openPage(app);
+  await appendAll(page, [['account-1', 'Opened', {}], ['account-1', 'Withdrawn', { amount: 5 }]]);
+  await page.evaluate(() => {
+    window.fault = window.sandbox.createProjection('spin', 'fromAll().when({\n  Withdrawn: (s, e) => { while (true) {} }\n})')
+      .then(() => window.sandbox.projectionState('spin'))
+      .then(() => null, (e) => e.message);
+  });
+  // While the worker spins, the page still answers a click.
+  await page.getByRole('link', { name: 'All events' }).click();
+  await page.getByText('2 events').waitFor({ timeout: 2000 });
+  const reason = await page.evaluate(() => window.fault);
+  assert.match(reason, /longer than the 250 ms limit at position 1 \(1@account-1, Withdrawn\)/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('after a reload, projections resume with their states', async () => {
+  const { page, context, errors } = await openPage(app);
+  await page.evaluate(() => window.sandbox.loadSample());
+  await page.evaluate(() => window.sandbox.createProjection('balances', `fromCategory('account').foreachStream().when({
+    $init: () => ({ balance: 0 }),
+    Deposited: (s, e) => { s.balance += e.data.amount; },
+    Withdrawn: (s, e) => { s.balance -= e.data.amount; },
+  })`));
+  const before = await page.evaluate(() => window.sandbox.projectionState('balances', { partition: 'account-ada' }));
+  assert.deepEqual(before, { balance: 525 });
+  await page.evaluate(() => window.sandbox.stopProjection('balances'));
+  await reload(page);
+  const [row] = await page.evaluate(() => window.sandbox.projections());
+  assert.deepEqual([row.name, row.status, row.position], ['balances', 'Stopped', 19]);
+  assert.deepEqual(await page.evaluate(() => window.sandbox.projectionState('balances', { partition: 'account-ada' })), { balance: 525 });
+  await page.evaluate(() => window.sandbox.startProjection('balances'));
+  await page.evaluate(() => window.sandbox.append('account-ada', { type: 'Deposited', data: { amount: 75 } }));
+  assert.deepEqual(await page.evaluate(() => window.sandbox.projectionState('balances', { partition: 'account-ada' })), { balance: 600 });
+  await reload(page);
+  assert.deepEqual(await page.evaluate(() => window.sandbox.projectionState('balances', { partition: 'account-ada' })), { balance: 600 });
+  await page.evaluate(() => window.sandbox.resetProjection('balances'));
+  assert.deepEqual(await page.evaluate(() => window.sandbox.projectionState('balances', { partition: 'account-ada' })), { balance: 600 });
+  await page.evaluate(() => window.sandbox.updateProjection('balances', `fromCategory('account').when({ $init: () => 0, $any: (s) => s + 1 })`));
+  assert.equal(await page.evaluate(() => window.sandbox.projectionState('balances')), 21);
+  await page.evaluate(() => window.sandbox.deleteProjection('balances'));
+  await reload(page);
+  assert.deepEqual(await page.evaluate(() => window.sandbox.projections()), []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
