@@ -8,5 +8,6 @@ need_trunk
 need_wasm_bindgen
 need_crates
 need_node_modules tests/e2e
+need_node_modules editor
 build_app --release
 node bench/run.mjs "$@"

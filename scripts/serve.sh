@@ -5,5 +5,6 @@ need_wasm_target
 need_trunk
 need_wasm_bindgen
 need_crates
+need_node_modules editor
 say "serving on http://127.0.0.1:8080"
 exec trunk serve --release

@@ -13,6 +13,7 @@ need_trunk
 need_wasm_bindgen
 need_crates
 need_node_modules tests/e2e
+need_node_modules editor
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export CHROMEDRIVER=/usr/bin/chromedriver

@@ -24,6 +24,8 @@ pub enum Change {
         stream: String,
         result: AppendResult,
     },
+    /// A projection's status, progress or states moved.
+    ProjectionChanged { name: String },
 }
 
 type Listener = Rc<dyn Fn(&Change)>;
@@ -57,13 +59,23 @@ impl Sandbox {
         let database = database_name(name);
         let store = Rc::new(IndexedDbStore::open(&database).await?);
         let projections = ProjectionHost::start(Rc::clone(&store), database).await?;
-        Ok(Rc::new(Sandbox {
+        let sandbox = Rc::new(Sandbox {
             name: name.to_string(),
             store,
             projections,
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
-        }))
+        });
+        // Weak: the host lives inside the sandbox it reports to.
+        let weak = Rc::downgrade(&sandbox);
+        sandbox.projections.on_change(move |name| {
+            if let Some(sandbox) = weak.upgrade() {
+                sandbox.announce(Change::ProjectionChanged {
+                    name: name.to_string(),
+                });
+            }
+        });
+        Ok(sandbox)
     }
 
     pub fn name(&self) -> &str {

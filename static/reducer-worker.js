@@ -25,6 +25,8 @@ let eventsProcessed = 0;
 let shared;
 let partitions = new Map();
 let logs = [];
+// The event being handled, so log() can say which event produced a line.
+let current = null;
 
 const categoryOf = (stream) => {
   const dash = stream.indexOf('-');
@@ -78,7 +80,11 @@ function dialect(def) {
     options: (o) => { Object.assign(def.options, o); },
     emit: (stream, eventType, data, metadata) => { def.emitted.push({ stream, eventType, data, metadata: metadata ?? {} }); },
     linkTo: (stream, event, metadata) => { def.emitted.push({ stream, eventType: '$>', data: `${event.sequenceNumber}@${event.streamId}`, metadata: metadata ?? {} }); },
-    log: (...parts) => { def.logged.push(parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ')); },
+    log: (...parts) => {
+      const message = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+      const at = current ?? {};
+      def.logged.push({ message, position: at.position ?? null, stream: at.stream ?? null, version: at.version ?? null, type: at.type ?? null });
+    },
   };
 }
 
@@ -251,6 +257,7 @@ async function catchUp({ database, to, careful }) {
           lastBeat = performance.now();
         }
         if (selects(record)) {
+          current = record;
           apply(record);
           eventsProcessed += 1;
         }

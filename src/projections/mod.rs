@@ -89,17 +89,37 @@ impl From<StoreError> for ProjectionError {
     }
 }
 
+/// Partition keys and states, in the order the partitions were created.
+pub type PartitionStates = Vec<(String, Box<RawValue>)>;
+
 /// What a one-time query returns.
 #[derive(Serialize)]
 pub struct QueryOutcome {
     pub state: Option<Box<RawValue>>,
-    pub partitions: BTreeMap<String, Box<RawValue>>,
+    /// `{ key: state }` to scripts.
+    #[serde(serialize_with = "as_object")]
+    pub partitions: PartitionStates,
     pub result: Option<Box<RawValue>>,
     pub logs: Option<Box<RawValue>>,
 }
 
+/// One `log()` line and the event that produced it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct LogLine {
+    pub message: String,
+    pub position: Option<i64>,
+    pub stream: Option<String>,
+    pub version: Option<u64>,
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+}
+
+/// How many log lines a projection keeps (the newest).
+const KEPT_LOG_LINES: usize = 500;
+
 struct Projection {
     record: RefCell<ProjectionRecord>,
+    logs: RefCell<Vec<LogLine>>,
     worker: RefCell<Option<Rc<ReducerWorker>>>,
     busy: Cell<bool>,
     dirty: Cell<bool>,
@@ -108,6 +128,8 @@ struct Projection {
 
 pub struct ProjectionHost {
     store: Rc<IndexedDbStore>,
+    /// Told the name of a projection whose status, progress or state moved.
+    on_change: RefCell<Option<Box<dyn Fn(&str)>>>,
     database: String,
     handler_timeout_ms: Cell<u32>,
     projections: RefCell<BTreeMap<String, Rc<Projection>>>,
@@ -122,6 +144,7 @@ impl ProjectionHost {
     ) -> Result<Rc<ProjectionHost>, StoreError> {
         let host = Rc::new(ProjectionHost {
             store,
+            on_change: RefCell::new(None),
             database,
             handler_timeout_ms: Cell::new(DEFAULT_HANDLER_TIMEOUT_MS),
             projections: RefCell::default(),
@@ -136,6 +159,16 @@ impl ProjectionHost {
         Ok(host)
     }
 
+    pub fn on_change(&self, listener: impl Fn(&str) + 'static) {
+        *self.on_change.borrow_mut() = Some(Box::new(listener));
+    }
+
+    fn changed(&self, name: &str) {
+        if let Some(listener) = &*self.on_change.borrow() {
+            listener(name);
+        }
+    }
+
     pub fn set_handler_timeout_ms(&self, ms: u32) {
         self.handler_timeout_ms.set(ms.max(1));
     }
@@ -146,6 +179,16 @@ impl ProjectionHost {
         for name in names {
             self.kick(&name);
         }
+    }
+
+    /// The newest `log()` lines of a projection, oldest first.
+    pub fn logs(&self, name: &str) -> Result<Vec<LogLine>, ProjectionError> {
+        Ok(self.get(name)?.logs.borrow().clone())
+    }
+
+    /// One projection's row.
+    pub fn record(&self, name: &str) -> Result<ProjectionRecord, ProjectionError> {
+        Ok(self.get(name)?.record.borrow().clone())
     }
 
     pub fn list(&self) -> Vec<ProjectionRecord> {
@@ -188,6 +231,7 @@ impl ProjectionHost {
     pub async fn reset(self: &Rc<Self>, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
         projection.worker.borrow_mut().take();
+        projection.logs.borrow_mut().clear();
         projection.record.borrow_mut().reset();
         self.save(&projection).await?;
         self.kick(name);
@@ -223,6 +267,7 @@ impl ProjectionHost {
         projection.worker.borrow_mut().take();
         self.projections.borrow_mut().remove(name);
         self.store.delete_projection(name).await?;
+        self.changed(name);
         Ok(())
     }
 
@@ -240,6 +285,20 @@ impl ProjectionHost {
             .await
             .map_err(|failure| ProjectionError::Faulted(describe(&failure)))?;
         Ok((reply.state, reply.result))
+    }
+
+    /// Every partition's state, once caught up, in creation order.
+    pub async fn partition_states(
+        self: &Rc<Self>,
+        name: &str,
+    ) -> Result<PartitionStates, ProjectionError> {
+        let projection = self.caught_up(name).await?;
+        let worker = self.worker_for(&projection).await?;
+        let reply = worker
+            .request(&Request::Checkpoint, None)
+            .await
+            .map_err(|failure| ProjectionError::Faulted(describe(&failure)))?;
+        Ok(partitions_of(reply.checkpoint.as_deref()))
     }
 
     pub async fn partitions(self: &Rc<Self>, name: &str) -> Result<Vec<String>, ProjectionError> {
@@ -356,12 +415,16 @@ impl ProjectionHost {
             };
             let mut record = projection.record.borrow().clone();
             match self.run_watched(&mut record, worker, head).await {
-                Ok((worker, _)) => {
+                Ok((worker, reply)) => {
                     *projection.worker.borrow_mut() = Some(worker);
+                    projection.keep_logs(reply.logs.as_deref());
                     let mut current = projection.record.borrow_mut();
                     current.position = record.position;
                     current.events_processed = record.events_processed;
                     current.partitions = record.partitions;
+                    let name = current.name.clone();
+                    drop(current);
+                    self.changed(&name);
                 }
                 Err(_) => {
                     projection.worker.borrow_mut().take();
@@ -525,14 +588,27 @@ impl ProjectionHost {
         projection.last_saved.set(now());
         let record = projection.record.borrow().clone();
         self.store.save_projection(&record).await?;
+        self.changed(&record.name);
         Ok(())
     }
 }
 
 impl Projection {
+    fn keep_logs(&self, logs: Option<&RawValue>) {
+        let Some(new) = logs.and_then(|raw| serde_json::from_str::<Vec<LogLine>>(raw.get()).ok())
+        else {
+            return;
+        };
+        let mut logs = self.logs.borrow_mut();
+        logs.extend(new);
+        let excess = logs.len().saturating_sub(KEPT_LOG_LINES);
+        logs.drain(..excess);
+    }
+
     fn new(record: ProjectionRecord) -> Projection {
         Projection {
             record: RefCell::new(record),
+            logs: RefCell::default(),
             worker: RefCell::new(None),
             busy: Cell::new(false),
             dirty: Cell::new(false),
@@ -541,15 +617,22 @@ impl Projection {
     }
 }
 
-/// `{ key: state }` from a checkpoint's `partitions` list of pairs.
-fn partitions_of(checkpoint: Option<&RawValue>) -> BTreeMap<String, Box<RawValue>> {
+fn as_object<S: serde::Serializer>(
+    pairs: &PartitionStates,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().map(|(key, state)| (key, state)))
+}
+
+/// The partitions of a checkpoint, in creation order.
+fn partitions_of(checkpoint: Option<&RawValue>) -> PartitionStates {
     #[derive(serde::Deserialize)]
     struct Checkpoint {
         partitions: Vec<(String, Box<RawValue>)>,
     }
     checkpoint
         .and_then(|raw| serde_json::from_str::<Checkpoint>(raw.get()).ok())
-        .map(|c| c.partitions.into_iter().collect())
+        .map(|c| c.partitions)
         .unwrap_or_default()
 }
 

@@ -10,6 +10,7 @@ use yew::prelude::*;
 use super::append_form::AppendPage;
 use super::event_table::{EventPager, EventSource};
 use super::event_view::EventView;
+use super::projections::{NewProjection, ProjectionList, ProjectionPage, QueryPage};
 use super::route::Route;
 use super::stream_list::StreamList;
 use super::stream_page::StreamPage;
@@ -97,10 +98,10 @@ pub fn app(props: &AppProps) -> Html {
             </section>
         },
         Route::Append => html! { <AppendPage /> },
-        Route::Projections => coming_soon(
-            "Projections",
-            "Reducers written in EventStoreDB's projection dialect will live here.",
-        ),
+        Route::Projections => html! { <ProjectionList /> },
+        Route::NewProjection => html! { <NewProjection /> },
+        Route::Query => html! { <QueryPage /> },
+        Route::Projection(name) => html! { <ProjectionPage name={name.clone()} /> },
         Route::TimeTravel => coming_soon(
             "Time travel",
             "Scrub the log to any position and see every view as it was.",
@@ -109,6 +110,9 @@ pub fn app(props: &AppProps) -> Html {
     let tab = |target: Route, label: &str| {
         let active = match (&*route, &target) {
             (Route::Stream(_) | Route::Event { .. }, Route::Streams) => true,
+            (Route::NewProjection | Route::Query | Route::Projection(_), Route::Projections) => {
+                true
+            }
             (current, target) => current == target,
         };
         html! {

@@ -3,8 +3,11 @@
 
 mod app;
 mod append_form;
+mod code_editor;
 mod event_table;
 mod event_view;
+mod json_tree;
+mod projections;
 mod route;
 mod stream_list;
 mod stream_page;

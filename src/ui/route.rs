@@ -10,6 +10,9 @@ pub enum Route {
     All,
     Append,
     Projections,
+    NewProjection,
+    Query,
+    Projection(String),
     TimeTravel,
 }
 
@@ -21,6 +24,9 @@ impl Route {
             ["all"] => Route::All,
             ["append"] => Route::Append,
             ["projections"] => Route::Projections,
+            ["new-projection"] => Route::NewProjection,
+            ["query"] => Route::Query,
+            ["projections", name] => Route::Projection(decode(name)),
             ["time-travel"] => Route::TimeTravel,
             ["streams", stream] => Route::Stream(decode(stream)),
             ["streams", stream, version] => match version.parse() {
@@ -42,6 +48,9 @@ impl Route {
             Route::All => "#/all".into(),
             Route::Append => "#/append".into(),
             Route::Projections => "#/projections".into(),
+            Route::NewProjection => "#/new-projection".into(),
+            Route::Query => "#/query".into(),
+            Route::Projection(name) => format!("#/projections/{}", encode(name)),
             Route::TimeTravel => "#/time-travel".into(),
         }
     }

@@ -1,0 +1,92 @@
+// The projections pages: create in the editor, watch the state follow
+// appends, a fault with its reason and marked line, the partition browser.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startApp, openPage, reload, artifacts, eventually } from './harness.mjs';
+
+let app;
+before(async () => { app = await startApp(); });
+after(async () => { await app?.stop(); });
+
+test('create a projection in the editor, append, and watch its state change', async () => {
+  const { page, context, errors } = await openPage(app);
+  await page.evaluate(() => window.sandbox.loadSample());
+  await page.getByRole('link', { name: 'Projections' }).click();
+  await page.getByRole('link', { name: 'New projection' }).click();
+  await page.locator('.cm-editor').waitFor();
+  await page.getByLabel('Name').fill('balances');
+  await page.getByRole('button', { name: 'Balance per account (foreachStream)' }).click();
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('heading', { name: 'balances' }).waitFor();
+  await page.getByText('Partitions (3)').waitFor();
+  await page.getByRole('button', { name: 'account-ada' }).click();
+  await page.getByText('State of account-ada').waitFor();
+  await eventually(async () => assert.match(await page.locator('.partition-browser .json-tree').textContent(), /balance: 525/));
+
+  await page.evaluate(() => window.sandbox.append('account-ada', { type: 'Deposited', data: { amount: 100 } }));
+  await page.getByRole('button', { name: 'account-ada' }).click();
+  await eventually(async () => assert.match(await page.locator('.partition-browser .json-tree').textContent(), /balance: 625/));
+
+  await page.getByLabel('Search partitions').fill('gr');
+  assert.deepEqual(await page.locator('.partition-keys button').allTextContents(), ['account-grace']);
+  await page.getByRole('button', { name: 'account-grace' }).click();
+  await page.getByText('State of account-grace').waitFor();
+  await page.screenshot({ path: path.join(artifacts, 'partition-browser.png'), fullPage: true });
+
+  await reload(page);
+  await page.getByTestId('projection-status').waitFor();
+  assert.equal(await page.getByTestId('projection-status').textContent(), 'Running');
+  await page.getByText('Partitions (3)').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a faulted projection shows the reason and marks the line', async () => {
+  const { page, context, errors } = await openPage(app);
+  await page.evaluate(() => window.sandbox.loadSample());
+  await page.evaluate(() => window.sandbox.createProjection('overdraft-check', [
+    "fromCategory('account')",
+    '  .foreachStream()',
+    '  .when({',
+    '    $init: () => ({ balance: 0 }),',
+    '    Deposited: (s, e) => { s.balance += e.data.amount; },',
+    '    Withdrawn: (s, e) => {',
+    "      if (s.balance - e.data.amount < 400) throw new Error('overdrawn by ' + e.data.amount);",
+    '      s.balance -= e.data.amount;',
+    '    },',
+    '  });',
+  ].join('\n')).then(() => window.sandbox.projectionState('overdraft-check')).catch(() => {}));
+  await page.goto(`${app.base}#/projections/overdraft-check`);
+  const banner = page.getByTestId('fault-reason');
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /Withdrawn threw at position \d+ \(\d+@account-\w+, Withdrawn\): Error: overdrawn by \d+ \(line 7 of the source\)/);
+  assert.equal(await page.getByTestId('projection-status').textContent(), 'Faulted');
+  await page.locator('.cm-fault-line[data-fault-line="7"]').waitFor();
+  await page.screenshot({ path: path.join(artifacts, 'projection-faulted.png'), fullPage: true });
+  assert.equal((await page.evaluate(() => window.sandbox.readAll())).length, 20, 'the store is unchanged');
+
+  // Deleting asks first.
+  page.once('dialog', (dialog) => dialog.dismiss());
+  await page.getByRole('button', { name: 'Delete' }).click();
+  assert.equal((await page.evaluate(() => window.sandbox.projections())).length, 1);
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('heading', { name: 'Projections' }).waitFor();
+  assert.equal((await page.evaluate(() => window.sandbox.projections())).length, 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a query runs once and shows state, partitions and log', async () => {
+  const { page, context, errors } = await openPage(app);
+  await page.evaluate(() => window.sandbox.loadSample());
+  await page.goto(`${app.base}#/query`);
+  await page.locator('.cm-editor').waitFor();
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('heading', { name: 'State' }).waitFor();
+  assert.match(await page.locator('.views .json-tree').first().textContent(), /Deposited: 7/);
+  assert.equal((await page.evaluate(() => window.sandbox.projections())).length, 0, 'a query is not saved');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
