@@ -117,6 +117,7 @@ pub fn decide_append(
             .stream
             .map_or_else(|| facts.created.to_string(), |row| row.created.clone()),
         updated: facts.created.to_string(),
+        truncate_before: facts.stream.map_or(0, |row| row.truncate_before),
     };
     Ok(AppendDecision::Write {
         records,

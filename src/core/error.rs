@@ -30,6 +30,9 @@ pub enum StoreError {
     /// Occurs when an option of a call (expected version, direction, limit,
     /// position) is not one the store understands.
     InvalidArgument(String),
+    /// Occurs when a caller appends to a stream that a projection writes:
+    /// only that projection may append there.
+    StreamOwned { stream: String, projection: String },
     /// Occurs when the browser's storage fails: quota, a closed database,
     /// an aborted transaction. Nothing of the failed call was written.
     Storage(String),
@@ -44,6 +47,7 @@ impl StoreError {
             StoreError::InvalidEvent(_) => "InvalidEvent",
             StoreError::EventTooLarge { .. } => "EventTooLarge",
             StoreError::InvalidArgument(_) => "InvalidArgument",
+            StoreError::StreamOwned { .. } => "StreamOwned",
             StoreError::Storage(_) => "StorageError",
         }
     }
@@ -69,6 +73,10 @@ impl fmt::Display for StoreError {
                 "event {index} is too large: its data and metadata take {size} bytes, the limit is {limit}"
             ),
             StoreError::InvalidArgument(message) => f.write_str(message),
+            StoreError::StreamOwned { stream, projection } => write!(
+                f,
+                "stream '{stream}' is written by projection '{projection}', and only it may append there; reset or delete the projection to release it"
+            ),
             StoreError::Storage(message) => write!(f, "storage failed: {message}"),
         }
     }

@@ -97,14 +97,30 @@ pub struct StreamInfo {
     pub category: String,
     /// The version of the last event.
     pub version: u64,
+    /// Events still visible: those from `truncate_before` on.
     pub count: u64,
     pub created: String,
     pub updated: String,
+    /// Versions below this are soft-deleted (EventStoreDB's `$tb`): hidden
+    /// from reads, while versions and positions are never reused.
+    #[serde(default, rename = "truncateBefore")]
+    pub truncate_before: u64,
 }
 
 impl StreamInfo {
     pub fn is_system(&self) -> bool {
         is_system_stream(&self.stream)
+    }
+
+    /// Soft-deleted: every event so far is hidden.
+    pub fn is_deleted(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Hides every event so far; the next append continues the versions.
+    pub fn soft_delete(&mut self) {
+        self.truncate_before = self.version + 1;
+        self.count = 0;
     }
 }
 
@@ -252,6 +268,28 @@ pub fn normalize_uuid(text: &str) -> Option<String> {
             .zip(lengths)
             .all(|(group, len)| group.len() == len && group.chars().all(|c| c.is_ascii_hexdigit()));
     well_formed.then(|| text.to_ascii_lowercase())
+}
+
+/// A v4-shaped UUID that is a pure function of `parts`: the same parts give
+/// the same id, so a write repeated after a crash is recognised as the same
+/// write (idempotent append) instead of being stored twice.
+pub fn derived_uuid(parts: &[&str]) -> String {
+    // Two FNV-1a passes with different offsets fill 16 bytes. Not
+    // cryptographic: it only has to keep apart the ids of one sandbox.
+    let fnv = |offset: u64| {
+        let mut hash = offset;
+        for part in parts {
+            for byte in part.bytes().chain(std::iter::once(0xff)) {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        hash
+    };
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&fnv(0xcbf2_9ce4_8422_2325).to_be_bytes());
+    bytes[8..].copy_from_slice(&fnv(0x6c62_272e_07bb_0142).to_be_bytes());
+    uuid_v4_from_bytes(bytes)
 }
 
 /// Formats a v4 UUID from 16 random bytes (the edge supplies the randomness).
@@ -415,6 +453,15 @@ mod tests {
         let error = validate_batch(twice, &mut ids).unwrap_err();
         assert_eq!(error.name(), "DuplicateEventId");
         assert!(error.to_string().contains("events 0 and 1"), "{error}");
+    }
+
+    #[test]
+    fn derived_ids_are_stable_and_keep_parts_apart() {
+        let id = derived_uuid(&["p", "0", "12", "0"]);
+        assert_eq!(id, derived_uuid(&["p", "0", "12", "0"]));
+        assert!(normalize_uuid(&id).is_some());
+        assert_ne!(id, derived_uuid(&["p", "0", "1", "20"]));
+        assert_ne!(id, derived_uuid(&["p", "1", "12", "0"]));
     }
 
     #[test]

@@ -70,18 +70,24 @@ impl ReadRequest {
     /// The inclusive key range of a dense sequence `0..len` (stream versions
     /// and `$all` positions have no gaps), or `None` when nothing is in range.
     pub fn dense_range(&self, len: u64) -> Option<(u64, u64)> {
-        if len == 0 || self.limit == 0 {
+        self.dense_range_within(0, len)
+    }
+
+    /// Like [`dense_range`](Self::dense_range), over the keys `first..end`
+    /// (a soft-deleted stream's visible versions start above 0).
+    pub fn dense_range_within(&self, first: u64, end: u64) -> Option<(u64, u64)> {
+        if first >= end || self.limit == 0 {
             return None;
         }
-        let limit = self.limit as u64;
+        let span = self.limit as u64 - 1;
         match self.direction {
             Direction::Forwards => {
-                let start = self.from.unwrap_or(0);
-                (start < len).then(|| (start, start.saturating_add(limit - 1).min(len - 1)))
+                let start = self.from.unwrap_or(first).max(first);
+                (start < end).then(|| (start, start.saturating_add(span).min(end - 1)))
             }
             Direction::Backwards => {
-                let end = self.from.unwrap_or(len - 1).min(len - 1);
-                Some((end.saturating_sub(limit - 1), end))
+                let last = self.from.unwrap_or(end - 1).min(end - 1);
+                (last >= first).then(|| (last.saturating_sub(span).max(first), last))
             }
         }
     }
@@ -128,6 +134,20 @@ mod tests {
         ];
         for (request, len, range) in cases {
             assert_eq!(request.dense_range(len), range, "{request:?} over {len}");
+        }
+    }
+
+    #[test]
+    fn ranges_within_skip_hidden_keys() {
+        let cases = [
+            (ReadRequest::forwards(0, 3), Some((5, 7))),
+            (ReadRequest::forwards(8, 5), Some((8, 9))),
+            (ReadRequest::backwards(None, 10), Some((5, 9))),
+            (ReadRequest::backwards(Some(4), 10), None),
+            (ReadRequest::default(), Some((5, 9))),
+        ];
+        for (request, range) in cases {
+            assert_eq!(request.dense_range_within(5, 10), range, "{request:?}");
         }
     }
 

@@ -584,7 +584,8 @@ impl EventStore for IndexedDbStore {
             Some(value) => from_js(value)?,
             None => return Ok(Vec::new()),
         };
-        let Some((low, high)) = request.dense_range(row.version + 1) else {
+        let Some((low, high)) = request.dense_range_within(row.truncate_before, row.version + 1)
+        else {
             return Ok(Vec::new());
         };
         let events = transaction.object_store(EVENTS).map_err(storage_error)?;
@@ -637,7 +638,36 @@ impl EventStore for IndexedDbStore {
             .collect::<Result<Vec<_>, _>>()?;
         // The object store is ordered by name; the trait promises creation order.
         streams.sort_by_key(|row| row.first_position);
-        Ok(streams.into_iter().map(|row| row.info).collect())
+        Ok(streams
+            .into_iter()
+            .map(|row| row.info)
+            .filter(|row| !row.is_deleted())
+            .collect())
+    }
+
+    async fn soft_delete(&self, stream: &str) -> Result<(), StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[STREAMS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        let streams = transaction.object_store(STREAMS).map_err(storage_error)?;
+        let found = streams
+            .get(JsValue::from_str(stream))
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?;
+        let Some(found) = found else {
+            return Ok(());
+        };
+        let mut row: StoredStream = from_js(found)?;
+        row.info.soft_delete();
+        streams.put(&to_js(&row)?, None).map_err(storage_error)?;
+        committed(transaction).await.map_err(Commit::into_error)?;
+        self.heads
+            .borrow_mut()
+            .streams
+            .insert(stream.to_string(), Some(row));
+        Ok(())
     }
 
     async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {

@@ -115,7 +115,14 @@ impl EventStore for MemoryStore {
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let state = self.state.borrow();
-        let in_stream = state.log.iter().filter(|event| event.stream == stream);
+        let hidden_below = state
+            .stream_index
+            .get(stream)
+            .map_or(0, |&at| state.streams[at].truncate_before);
+        let in_stream = state
+            .log
+            .iter()
+            .filter(|event| event.stream == stream && event.version >= hidden_below);
         let admitted = in_stream.filter(|event| request.admits(event.version));
         Ok(match request.direction {
             Direction::Forwards => admitted.take(request.limit).cloned().collect(),
@@ -128,7 +135,21 @@ impl EventStore for MemoryStore {
     }
 
     async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError> {
-        Ok(self.state.borrow().streams.clone())
+        let state = self.state.borrow();
+        Ok(state
+            .streams
+            .iter()
+            .filter(|row| !row.is_deleted())
+            .cloned()
+            .collect())
+    }
+
+    async fn soft_delete(&self, stream: &str) -> Result<(), StoreError> {
+        let mut state = self.state.borrow_mut();
+        if let Some(at) = state.stream_index.get(stream).copied() {
+            state.streams[at].soft_delete();
+        }
+        Ok(())
     }
 
     async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {

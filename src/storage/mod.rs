@@ -25,7 +25,7 @@ pub trait EventStore {
         expected: ExpectedVersion,
     ) -> Result<AppendResult, StoreError>;
 
-    /// Reads one stream by version.
+    /// Reads one stream by version; soft-deleted versions are not read.
     async fn read_stream(
         &self,
         stream: &str,
@@ -35,10 +35,16 @@ pub trait EventStore {
     /// Reads `$all` by global position.
     async fn read_all(&self, request: ReadRequest) -> Result<Vec<RecordedEvent>, StoreError>;
 
-    /// Every stream, system streams included, in order of creation.
+    /// Every stream that has visible events, system streams included, in
+    /// order of creation. Soft-deleted streams are left out.
     async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError>;
 
-    /// One stream's row, `None` when it does not exist.
+    /// Soft-deletes a stream: its events so far are hidden from reads of the
+    /// stream and from the list, and the next append continues its versions.
+    /// A missing stream is left alone.
+    async fn soft_delete(&self, stream: &str) -> Result<(), StoreError>;
+
+    /// One stream's row (soft-deleted ones too), `None` when it never existed.
     async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError>;
 
     /// Events of every stream in a category, by global position.

@@ -38,6 +38,7 @@ macro_rules! all_cases {
         $runner!(correlation_reads_follow_the_correlation_id);
         $runner!(data_and_metadata_round_trip_exactly);
         $runner!(an_event_near_the_size_limit_round_trips);
+        $runner!(a_soft_deleted_stream_is_hidden_and_continues_its_versions);
     };
 }
 pub(crate) use all_cases;
@@ -531,4 +532,51 @@ pub async fn an_event_near_the_size_limit_round_trips(store: &impl EventStore) {
         .await
         .unwrap();
     assert_eq!(events[0].data.get().len(), big.len());
+}
+
+pub async fn a_soft_deleted_stream_is_hidden_and_continues_its_versions(store: &impl EventStore) {
+    append(store, "report-1", batch(&[("Line", "1"), ("Line", "2")])).await;
+    append(store, "other", one("T")).await;
+    store.soft_delete("report-1").await.unwrap();
+    store.soft_delete("never-existed").await.unwrap();
+    assert!(store
+        .read_stream("report-1", ReadRequest::default())
+        .await
+        .unwrap()
+        .is_empty());
+    let listed: Vec<String> = store
+        .streams()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.stream)
+        .collect();
+    assert_eq!(listed, ["other"]);
+    let row = store.stream("report-1").await.unwrap().unwrap();
+    assert_eq!((row.version, row.count, row.truncate_before), (1, 0, 2));
+
+    let result = append(store, "report-1", one("Line")).await;
+    assert_eq!(
+        result,
+        AppendResult {
+            next_expected_version: 2,
+            position: 3
+        }
+    );
+    let visible = store
+        .read_stream("report-1", ReadRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(versions(&visible), [2]);
+    let backwards = store
+        .read_stream("report-1", ReadRequest::backwards(None, 10))
+        .await
+        .unwrap();
+    assert_eq!(versions(&backwards), [2]);
+    assert_eq!(store.stream("report-1").await.unwrap().unwrap().count, 1);
+    assert_eq!(
+        everything(store).await.len(),
+        4,
+        "$all keeps what was hidden"
+    );
 }
