@@ -133,10 +133,16 @@ fn append(sandbox: Rc<Sandbox>, [stream, events, options]: [JsValue; 3]) -> Repl
 fn read_stream(sandbox: Rc<Sandbox>, [stream, options, _]: [JsValue; 3]) -> Reply {
     Box::pin(async move {
         let stream = string_argument(&stream, "stream name")?;
-        let events = sandbox
-            .read_stream(&stream, read_request(&options)?)
-            .await?;
-        to_json_value(&events)
+        let request = read_request(&options)?;
+        if option(&options, "resolveLinks")?.is_truthy() {
+            to_json_value(
+                &sandbox
+                    .read_stream_resolving_links(&stream, request)
+                    .await?,
+            )
+        } else {
+            to_json_value(&sandbox.read_stream(&stream, request).await?)
+        }
     })
 }
 

@@ -8,11 +8,11 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crate::core::event::{uuid_v4_from_bytes, validate_batch, InputEvent};
+use crate::core::event::{uuid_v4_from_bytes, validate_batch, InputEvent, ResolvedEvent};
 use crate::core::{
     AppendResult, ExpectedVersion, ReadRequest, RecordedEvent, StoreError, StreamInfo,
 };
-use crate::projections::ProjectionHost;
+use crate::projections::{HostNews, ProjectionHost};
 use crate::sample::BANK_ACCOUNTS;
 use crate::storage::indexeddb::IndexedDbStore;
 use crate::storage::EventStore;
@@ -68,11 +68,17 @@ impl Sandbox {
         });
         // Weak: the host lives inside the sandbox it reports to.
         let weak = Rc::downgrade(&sandbox);
-        sandbox.projections.on_change(move |name| {
+        sandbox.projections.on_change(move |news| {
             if let Some(sandbox) = weak.upgrade() {
-                sandbox.announce(Change::ProjectionChanged {
-                    name: name.to_string(),
-                });
+                match news {
+                    HostNews::Projection(name) => {
+                        sandbox.announce(Change::ProjectionChanged { name })
+                    }
+                    HostNews::Appended { stream, result } => {
+                        sandbox.projections.appended();
+                        sandbox.announce(Change::Appended { stream, result });
+                    }
+                }
             }
         });
         Ok(sandbox)
@@ -117,6 +123,12 @@ impl Sandbox {
         inputs: Vec<InputEvent>,
         expected: ExpectedVersion,
     ) -> Result<AppendResult, StoreError> {
+        if let Some(projection) = self.projections.owner_of(stream) {
+            return Err(StoreError::StreamOwned {
+                stream: stream.to_string(),
+                projection,
+            });
+        }
         let batch = validate_batch(inputs, &mut random_uuid)?;
         let result = self.store.append(stream, batch, expected).await?;
         self.projections.appended();
@@ -133,6 +145,36 @@ impl Sandbox {
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         self.store.read_stream(stream, request).await
+    }
+
+    /// Reads a stream, following links (`$>`) to the events they point at.
+    /// A link whose target is gone is returned as it is.
+    pub async fn read_stream_resolving_links(
+        &self,
+        stream: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<ResolvedEvent>, StoreError> {
+        let events = self.store.read_stream(stream, request).await?;
+        let mut resolved = Vec::with_capacity(events.len());
+        for event in events {
+            let target = match event.link_target() {
+                Some((version, target)) => self
+                    .store
+                    .read_stream(&target, ReadRequest::forwards(version, 1))
+                    .await?
+                    .into_iter()
+                    .next(),
+                None => None,
+            };
+            resolved.push(match target {
+                Some(target) => ResolvedEvent {
+                    event: target,
+                    link: Some(event),
+                },
+                None => ResolvedEvent { event, link: None },
+            });
+        }
+        Ok(resolved)
     }
 
     pub async fn read_all(&self, request: ReadRequest) -> Result<Vec<RecordedEvent>, StoreError> {

@@ -78,14 +78,27 @@ function dialect(def) {
     fromCategory: (category) => source('categories', [category]),
     fromCategories: (...categories) => source('categories', categories),
     options: (o) => { Object.assign(def.options, o); },
-    emit: (stream, eventType, data, metadata) => { def.emitted.push({ stream, eventType, data, metadata: metadata ?? {} }); },
-    linkTo: (stream, event, metadata) => { def.emitted.push({ stream, eventType: '$>', data: `${event.sequenceNumber}@${event.streamId}`, metadata: metadata ?? {} }); },
+    emit: (stream, eventType, data, metadata) => emitted(def, stream, eventType, data, metadata),
+    linkTo: (stream, event, metadata) => emitted(def, stream, '$>', `${event.sequenceNumber}@${event.streamId}`, metadata),
     log: (...parts) => {
       const message = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
       const at = current ?? {};
       def.logged.push({ message, position: at.position ?? null, stream: at.stream ?? null, version: at.version ?? null, type: at.type ?? null });
     },
   };
+}
+
+/** Keeps an emitted event with the source event that caused it. */
+function emitted(def, stream, eventType, data, metadata) {
+  if (typeof stream !== 'string' || stream === '') throw new Error('emit and linkTo need a stream name');
+  if (typeof eventType !== 'string' || eventType === '') throw new Error('emit needs an event type');
+  const source = current ?? {};
+  const sourceMetadata = source.metadata ? parseJson(source.metadata) : {};
+  def.emitted.push({
+    stream, type: eventType, data: data === undefined ? null : data,
+    metadata: { ...(metadata ?? {}), $causationId: source.id, $correlationId: sourceMetadata.$correlationId ?? source.id },
+    sourcePosition: source.position,
+  });
 }
 
 /** The line in the projection's source that an error's stack points at. */
@@ -135,7 +148,11 @@ function syntaxErrorLine(source) {
   return low;
 }
 
+/** Streams this projection writes; it never reads its own output back. */
+let owned = new Set();
+
 function selects(record) {
+  if (owned.has(record.stream)) return false;
   if (definition.sourceKind === 'all') return !record.stream.startsWith('$');
   if (definition.sourceKind === 'streams') return definition.names.has(record.stream);
   return definition.names.has(categoryOf(record.stream));
@@ -243,7 +260,8 @@ function readBatch(db, from, to) {
 }
 
 /** Folds every stored event after `position` up to `to` (inclusive). */
-async function catchUp({ database, to, careful }) {
+async function catchUp({ database, to, careful, ownedStreams }) {
+  owned = new Set(ownedStreams ?? []);
   const db = await openDatabase(database);
   let lastBeat = performance.now();
   try {
@@ -268,9 +286,9 @@ async function catchUp({ database, to, careful }) {
   } finally {
     db.close();
   }
-  const emitted = definition.emitted.splice(0);
+  const emittedEvents = definition.emitted.splice(0);
   const logged = logs.splice(0);
-  return { op: 'caughtUp', position, eventsProcessed, partitions: partitions.size, emitted, logs: logged };
+  return { op: 'caughtUp', position, eventsProcessed, partitions: partitions.size, emitted: emittedEvents, logs: logged };
 }
 
 function result(state) {

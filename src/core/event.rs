@@ -90,6 +90,32 @@ impl RecordedEvent {
     }
 }
 
+/// The event type of a link, as EventStoreDB writes it.
+pub const LINK_EVENT_TYPE: &str = "$>";
+
+impl RecordedEvent {
+    /// Where a link event points: its data is the JSON string
+    /// `"version@stream"`. `None` for any other event.
+    pub fn link_target(&self) -> Option<(u64, String)> {
+        if self.event_type != LINK_EVENT_TYPE {
+            return None;
+        }
+        let text: String = serde_json::from_str(self.data.get()).ok()?;
+        let (version, stream) = text.split_once('@')?;
+        Some((version.parse().ok()?, stream.to_string()))
+    }
+}
+
+/// A read event with links followed: the event a link points to, and the
+/// link itself (`None` for an event that is not a link).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedEvent {
+    #[serde(flatten)]
+    pub event: RecordedEvent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<RecordedEvent>,
+}
+
 /// One row of the stream list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamInfo {
@@ -453,6 +479,31 @@ mod tests {
         let error = validate_batch(twice, &mut ids).unwrap_err();
         assert_eq!(error.name(), "DuplicateEventId");
         assert!(error.to_string().contains("events 0 and 1"), "{error}");
+    }
+
+    #[test]
+    fn a_link_names_the_version_and_stream_it_points_to() {
+        let link = RecordedEvent {
+            stream: "out".into(),
+            version: 0,
+            position: 9,
+            id: "x".into(),
+            event_type: LINK_EVENT_TYPE.into(),
+            data: RawValue::from_string(r#""3@account-1""#.into()).unwrap(),
+            metadata: empty_object(),
+            created: iso8601_from_millis(0),
+        };
+        assert_eq!(link.link_target(), Some((3, "account-1".to_string())));
+        let plain = RecordedEvent {
+            event_type: "T".into(),
+            ..link.clone()
+        };
+        assert_eq!(plain.link_target(), None);
+        let broken = RecordedEvent {
+            data: RawValue::from_string("\"x\"".into()).unwrap(),
+            ..link
+        };
+        assert_eq!(broken.link_target(), None);
     }
 
     #[test]

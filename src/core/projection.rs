@@ -42,6 +42,14 @@ pub struct ProjectionRecord {
     pub partitions: u64,
     /// The worker's states at `position`, as JSON text.
     pub checkpoint: Option<String>,
+    /// Counts resets; part of the ids of emitted events, so a re-run after a
+    /// reset emits new events rather than colliding with the hidden ones.
+    #[serde(default)]
+    pub generation: u64,
+    /// The streams this projection writes with `emit` and `linkTo`. Nobody
+    /// else may append to them.
+    #[serde(default)]
+    pub emitted_streams: Vec<String>,
 }
 
 impl ProjectionRecord {
@@ -57,13 +65,18 @@ impl ProjectionRecord {
             events_processed: 0,
             partitions: 0,
             checkpoint: None,
+            generation: 0,
+            emitted_streams: Vec::new(),
         }
     }
 
-    /// Back to the start: no states, nothing processed, running again.
+    /// Back to the start: no states, nothing processed, running again. It
+    /// keeps its emitted streams (soft-deleted by the caller) and moves to
+    /// the next generation.
     pub fn reset(&mut self) {
         *self = ProjectionRecord {
-            status: ProjectionStatus::Running,
+            generation: self.generation + 1,
+            emitted_streams: std::mem::take(&mut self.emitted_streams),
             ..ProjectionRecord::new(&self.name, &self.source, self.mode)
         };
     }
@@ -100,17 +113,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reset_forgets_progress_and_fault_but_keeps_the_source() {
+    fn reset_forgets_progress_and_fault_but_keeps_source_and_streams() {
         let mut record = ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous);
         record.position = 41;
         record.events_processed = 42;
         record.checkpoint = Some("{}".into());
+        record.emitted_streams.push("out".into());
         record.fault("boom".into(), Some(3));
         record.reset();
-        assert_eq!(
-            record,
-            ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous)
-        );
+        let mut expected = ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous);
+        expected.generation = 1;
+        expected.emitted_streams.push("out".into());
+        assert_eq!(record, expected);
     }
 
     #[test]

@@ -15,10 +15,11 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::core::event::{derived_uuid, validate_event, InputEvent};
 use crate::core::projection::{
     validate_projection_name, ProjectionMode, ProjectionRecord, ProjectionStatus,
 };
-use crate::core::{ReadRequest, StoreError};
+use crate::core::{AppendResult, ExpectedVersion, ReadRequest, StoreError};
 use crate::storage::indexeddb::IndexedDbStore;
 use crate::storage::EventStore;
 use worker::{ReducerWorker, Reply, WorkerFailure};
@@ -38,10 +39,12 @@ enum Request<'a> {
     Restore {
         checkpoint: &'a RawValue,
     },
+    #[serde(rename_all = "camelCase")]
     CatchUp {
         database: &'a str,
         to: f64,
         careful: bool,
+        owned_streams: &'a [String],
     },
     State {
         partition: Option<&'a str>,
@@ -92,6 +95,29 @@ impl From<StoreError> for ProjectionError {
 /// Partition keys and states, in the order the partitions were created.
 pub type PartitionStates = Vec<(String, Box<RawValue>)>;
 
+/// What the host tells the service about.
+pub enum HostNews {
+    /// A projection's status, progress or states moved.
+    Projection(String),
+    /// A projection appended emitted or linked events to a stream.
+    Appended {
+        stream: String,
+        result: AppendResult,
+    },
+}
+
+/// An event a handler emitted (or linked), as the worker reports it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Emitted {
+    stream: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    data: Box<RawValue>,
+    metadata: Box<RawValue>,
+    source_position: Option<i64>,
+}
+
 /// What a one-time query returns.
 #[derive(Serialize)]
 pub struct QueryOutcome {
@@ -128,8 +154,8 @@ struct Projection {
 
 pub struct ProjectionHost {
     store: Rc<IndexedDbStore>,
-    /// Told the name of a projection whose status, progress or state moved.
-    on_change: RefCell<Option<Box<dyn Fn(&str)>>>,
+    /// Told what the host changed: a projection, or a stream it wrote.
+    on_change: RefCell<Option<Box<dyn Fn(HostNews)>>>,
     database: String,
     handler_timeout_ms: Cell<u32>,
     projections: RefCell<BTreeMap<String, Rc<Projection>>>,
@@ -159,14 +185,33 @@ impl ProjectionHost {
         Ok(host)
     }
 
-    pub fn on_change(&self, listener: impl Fn(&str) + 'static) {
+    pub fn on_change(&self, listener: impl Fn(HostNews) + 'static) {
         *self.on_change.borrow_mut() = Some(Box::new(listener));
     }
 
-    fn changed(&self, name: &str) {
+    fn tell(&self, news: HostNews) {
         if let Some(listener) = &*self.on_change.borrow() {
-            listener(name);
+            listener(news);
         }
+    }
+
+    fn changed(&self, name: &str) {
+        self.tell(HostNews::Projection(name.to_string()));
+    }
+
+    /// The projection that writes `stream`, if one does.
+    pub fn owner_of(&self, stream: &str) -> Option<String> {
+        self.projections
+            .borrow()
+            .values()
+            .find(|p| {
+                p.record
+                    .borrow()
+                    .emitted_streams
+                    .iter()
+                    .any(|s| s == stream)
+            })
+            .map(|p| p.record.borrow().name.clone())
     }
 
     pub fn set_handler_timeout_ms(&self, ms: u32) {
@@ -228,10 +273,16 @@ impl ProjectionHost {
         self.reset(name).await
     }
 
+    /// Back to position 0. The streams it emitted to are soft-deleted (hidden,
+    /// their versions never reused) and written again by the re-run.
     pub async fn reset(self: &Rc<Self>, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
         projection.worker.borrow_mut().take();
         projection.logs.borrow_mut().clear();
+        let owned = projection.record.borrow().emitted_streams.clone();
+        for stream in &owned {
+            self.store.soft_delete(stream).await?;
+        }
         projection.record.borrow_mut().reset();
         self.save(&projection).await?;
         self.kick(name);
@@ -418,6 +469,15 @@ impl ProjectionHost {
                 Ok((worker, reply)) => {
                     *projection.worker.borrow_mut() = Some(worker);
                     projection.keep_logs(reply.logs.as_deref());
+                    if let Err(reason) = self
+                        .write_emitted(projection, reply.emitted.as_deref())
+                        .await
+                    {
+                        projection.worker.borrow_mut().take();
+                        projection.record.borrow_mut().fault(reason, None);
+                        let _ = self.save(projection).await;
+                        return;
+                    }
                     let mut current = projection.record.borrow_mut();
                     current.position = record.position;
                     current.events_processed = record.events_processed;
@@ -445,6 +505,98 @@ impl ProjectionHost {
         }
     }
 
+    /// Appends what the handlers emitted, in order, to the projection's own
+    /// streams. Ids derive from the projection, its generation and the source
+    /// event, so a batch written again after a crash is an idempotent no-op.
+    async fn write_emitted(
+        &self,
+        projection: &Projection,
+        emitted: Option<&RawValue>,
+    ) -> Result<(), String> {
+        let Some(raw) = emitted else { return Ok(()) };
+        let emitted: Vec<Emitted> = serde_json::from_str(raw.get())
+            .map_err(|e| format!("the worker reported unreadable emitted events: {e}"))?;
+        if emitted.is_empty() {
+            return Ok(());
+        }
+        let (name, generation) = {
+            let record = projection.record.borrow();
+            (record.name.clone(), record.generation)
+        };
+        let mut index_in_source = 0usize;
+        let mut previous_source = None;
+        let mut i = 0;
+        while i < emitted.len() {
+            let stream = emitted[i].stream.clone();
+            self.claim(projection, &stream).await?;
+            let mut batch = Vec::new();
+            while i < emitted.len() && emitted[i].stream == stream {
+                let event = &emitted[i];
+                if previous_source != Some(event.source_position) {
+                    previous_source = Some(event.source_position);
+                    index_in_source = 0;
+                }
+                let id = derived_uuid(&[
+                    &name,
+                    &generation.to_string(),
+                    &event.source_position.unwrap_or(-1).to_string(),
+                    &index_in_source.to_string(),
+                ]);
+                index_in_source += 1;
+                let input = InputEvent {
+                    event_type: Some(serde_json::Value::String(event.event_type.clone())),
+                    data: Some(event.data.clone()),
+                    metadata: Some(event.metadata.clone()),
+                    id: Some(serde_json::Value::String(id)),
+                };
+                batch.push(
+                    validate_event(batch.len(), input, &mut || {
+                        unreachable!("the id is derived")
+                    })
+                    .map_err(|e| format!("emitted an invalid event to {stream}: {e}"))?,
+                );
+                i += 1;
+            }
+            let result = self
+                .store
+                .append(&stream, batch, ExpectedVersion::Any)
+                .await
+                .map_err(|e| format!("could not write emitted events to {stream}: {e}"))?;
+            self.tell(HostNews::Appended { stream, result });
+        }
+        Ok(())
+    }
+
+    /// Makes `stream` this projection's own, or says why it cannot be.
+    async fn claim(&self, projection: &Projection, stream: &str) -> Result<(), String> {
+        if projection
+            .record
+            .borrow()
+            .emitted_streams
+            .iter()
+            .any(|s| s == stream)
+        {
+            return Ok(());
+        }
+        if let Some(owner) = self.owner_of(stream) {
+            return Err(format!(
+                "cannot emit to {stream}: projection '{owner}' writes that stream"
+            ));
+        }
+        let existing = self.store.stream(stream).await.map_err(|e| e.to_string())?;
+        if existing.is_some_and(|row| !row.is_deleted()) {
+            return Err(format!(
+                "cannot emit to {stream}: it already has events that this projection did not write"
+            ));
+        }
+        projection
+            .record
+            .borrow_mut()
+            .emitted_streams
+            .push(stream.to_string());
+        Ok(())
+    }
+
     /// Runs the worker up to `head`. A worker that goes silent is ended and
     /// the run repeated from the last checkpoint in careful mode, where the
     /// worker names each event before it hands it over, to find the one whose
@@ -456,10 +608,12 @@ impl ProjectionHost {
         head: i64,
     ) -> Result<(Rc<ReducerWorker>, Reply), String> {
         let limit = self.handler_timeout_ms.get();
+        let owned = record.emitted_streams.clone();
         let catch_up = |careful| Request::CatchUp {
             database: &self.database,
             to: head as f64,
             careful,
+            owned_streams: &owned,
         };
         let failure = match worker.request(&catch_up(false), Some(limit)).await {
             Ok(reply) => return Ok((worker, self.progressed(record, reply))),

@@ -47,6 +47,8 @@ pub struct Reply {
     pub keys: Option<Vec<String>>,
     #[serde(default)]
     pub logs: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub emitted: Option<Box<RawValue>>,
 }
 
 /// Why a request did not get its reply.

@@ -187,3 +187,57 @@ test('after a reload, projections resume with their states', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('emit and linkTo write once to owned streams; reset hides them and emits again; queries never write', async () => {
+  const { page, context, errors } = await openPage(app);
+  await page.evaluate(() => window.sandbox.loadSample());
+  await page.evaluate(() => window.sandbox.createProjection('big-deposits', `fromCategory('account').when({
+    Deposited: (s, e) => {
+      if (e.data.amount >= 500) {
+        emit('big-deposits', 'BigDeposit', { amount: e.data.amount, from: e.streamId });
+        linkTo('big-deposit-links', e);
+      }
+    },
+  })`));
+  await page.evaluate(() => window.sandbox.projectionState('big-deposits'));
+  const read = (stream, options) => page.evaluate(([s, o]) => window.sandbox.readStream(s, o), [stream, options]);
+  let emitted = await read('big-deposits');
+  assert.deepEqual(emitted.map((e) => [e.version, e.type, e.data]), [
+    [0, 'BigDeposit', { amount: 500, from: 'account-ada' }],
+    [1, 'BigDeposit', { amount: 1200, from: 'account-grace' }],
+  ]);
+  assert.ok(emitted[0].metadata.$causationId, 'an emitted event names the event that caused it');
+
+  const links = await read('big-deposit-links');
+  assert.deepEqual(links.map((e) => [e.type, e.data]), [['$>', '1@account-ada'], ['$>', '1@account-grace']]);
+  const resolved = await read('big-deposit-links', { resolveLinks: true });
+  assert.deepEqual(resolved.map((e) => [e.stream, e.version, e.type, e.link.stream]), [
+    ['account-ada', 1, 'Deposited', 'big-deposit-links'],
+    ['account-grace', 1, 'Deposited', 'big-deposit-links'],
+  ]);
+
+  // Nobody else writes to a projection's streams.
+  const outside = await page.evaluate(() => window.sandbox.append('big-deposits', { type: 'Forged', data: {} }).then(() => null, (e) => [e.name, e.message]));
+  assert.equal(outside[0], 'StreamOwned');
+  assert.match(outside[1], /written by projection 'big-deposits'/);
+
+  // A new big deposit is emitted once, live.
+  await page.evaluate(() => window.sandbox.append('account-alan', { type: 'Deposited', data: { amount: 900 } }));
+  await page.evaluate(() => window.sandbox.projectionState('big-deposits'));
+  emitted = await read('big-deposits');
+  assert.deepEqual(emitted.map((e) => e.data.amount), [500, 1200, 900]);
+
+  // Reset: the old output is hidden, versions and positions are not reused.
+  const positionsBefore = (await page.evaluate(() => window.sandbox.readAll())).length;
+  await page.evaluate(() => window.sandbox.resetProjection('big-deposits'));
+  await page.evaluate(() => window.sandbox.projectionState('big-deposits'));
+  emitted = await read('big-deposits');
+  assert.deepEqual(emitted.map((e) => [e.version, e.data.amount]), [[3, 500], [4, 1200], [5, 900]]);
+  assert.ok(emitted[0].position >= positionsBefore, 'positions are never reused');
+
+  // A query may call emit, but writes nothing.
+  await page.evaluate(() => window.sandbox.query(`fromAll().when({ $any: (s, e) => { emit('query-output', 'Echo', {}); } })`));
+  assert.deepEqual(await read('query-output'), []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
