@@ -41,7 +41,7 @@ impl ApiInstaller {
         let opened: Opened = Rc::default();
         let api = Object::new();
         Reflect::set(&api, &"ready".into(), &ready)?;
-        let methods: [(&str, Method); 20] = [
+        let methods: [(&str, Method); 21] = [
             ("append", append),
             ("readStream", read_stream),
             ("readAll", read_all),
@@ -62,6 +62,7 @@ impl ApiInstaller {
             ("projectionResult", projection_result),
             ("projectionPartitions", projection_partitions),
             ("query", query),
+            ("configure", configure),
         ];
         for (name, method) in methods {
             let ready = ready.clone();
@@ -339,6 +340,33 @@ fn query(sandbox: Rc<Sandbox>, [source, _, _]: [JsValue; 3]) -> Reply {
     Box::pin(async move {
         let source = string_argument(&source, "query source")?;
         to_json_value(&sandbox.projections().query(&source).await?)
+    })
+}
+
+/// Settings: `{ projectionExecutionTimeout }`, the most milliseconds one
+/// handler call may run (EventStoreDB's `ProjectionExecutionTimeout`).
+/// Resolves with the settings in force.
+fn configure(sandbox: Rc<Sandbox>, [settings, _, _]: [JsValue; 3]) -> Reply {
+    Box::pin(async move {
+        let timeout = option(&settings, "projectionExecutionTimeout")?;
+        if !timeout.is_undefined() {
+            let ms = whole_number(&timeout, "projectionExecutionTimeout")?;
+            if ms == 0 || ms > 60_000 {
+                return Err(StoreError::InvalidArgument(format!(
+                    "projectionExecutionTimeout {ms} is outside 1 to 60000 milliseconds"
+                ))
+                .into());
+            }
+            sandbox.projections().set_handler_timeout_ms(ms as u32);
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Settings {
+            projection_execution_timeout: u32,
+        }
+        to_json_value(&Settings {
+            projection_execution_timeout: sandbox.projections().handler_timeout_ms(),
+        })
     })
 }
 

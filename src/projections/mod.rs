@@ -214,8 +214,19 @@ impl ProjectionHost {
             .map(|p| p.record.borrow().name.clone())
     }
 
+    /// Applies to workers started from now on, and to every watchdog.
     pub fn set_handler_timeout_ms(&self, ms: u32) {
         self.handler_timeout_ms.set(ms.max(1));
+        // Running workers were told the old limit; they restart on demand.
+        for projection in self.projections.borrow().values() {
+            if !projection.busy.get() {
+                projection.worker.borrow_mut().take();
+            }
+        }
+    }
+
+    pub fn handler_timeout_ms(&self) -> u32 {
+        self.handler_timeout_ms.get()
     }
 
     /// Called after every append: live projections catch up at once.
@@ -671,10 +682,7 @@ impl ProjectionHost {
                 ),
                 None,
             ),
-            WorkerFailure::Fault { reason, line } => match line {
-                Some(line) => (format!("{reason} (line {line} of the source)"), Some(line)),
-                None => (reason, None),
-            },
+            WorkerFailure::Fault { reason, line, .. } => (fault_text(&reason, line), line),
             WorkerFailure::Broken(reason) => (reason, None),
         };
         record.fault(reason.clone(), line);
@@ -790,15 +798,17 @@ fn partitions_of(checkpoint: Option<&RawValue>) -> PartitionStates {
         .unwrap_or_default()
 }
 
+/// A fault's reason, with the source line when the engine named one.
+fn fault_text(reason: &str, line: Option<u32>) -> String {
+    match line {
+        Some(line) => format!("{reason} (line {line} of the source)"),
+        None => reason.to_string(),
+    }
+}
+
 fn describe(failure: &WorkerFailure) -> String {
     match failure {
-        WorkerFailure::Fault {
-            reason,
-            line: Some(line),
-        } => {
-            format!("{reason} (line {line} of the source)")
-        }
-        WorkerFailure::Fault { reason, line: None } => reason.clone(),
+        WorkerFailure::Fault { reason, line, .. } => fault_text(reason, *line),
         WorkerFailure::Hung { .. } => "the worker stopped answering".into(),
         WorkerFailure::Broken(reason) => reason.clone(),
     }
