@@ -20,6 +20,10 @@ const N = smoke ? 1000 : 100_000;
 const SINGLE = smoke ? 100 : 2000;
 const REPS = smoke ? 1 : 3;
 const BATCH = 1000;
+const REBUILD_SOURCE = `fromCategory('account').foreachStream().when({
+  $init: () => ({ sum: 0 }),
+  $any: (state, event) => { state.sum += event.data.amount; },
+})`;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const stats = (xs) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs), runs: xs });
@@ -92,6 +96,21 @@ const sandboxRuns = {
     await page.waitForFunction(() => window.__streamsShownAt !== undefined, null, { timeout: 120000 });
     return page.evaluate(() => window.__streamsShownAt);
   },
+  /** Reset a foreachStream sum over every stored event, until its state is back. */
+  async rebuild(page) {
+    return page.evaluate(async (source) => {
+      const names = (await window.sandbox.projections()).map((p) => p.name);
+      if (!names.includes('bench-sum')) {
+        await window.sandbox.createProjection('bench-sum', source);
+        await window.sandbox.projectionState('bench-sum', { partition: 'account-0' });
+      }
+      const started = performance.now();
+      await window.sandbox.resetProjection('bench-sum');
+      const state = await window.sandbox.projectionState('bench-sum', { partition: 'account-0' });
+      if (!state || typeof state.sum !== 'number') throw new Error('the rebuilt projection has no state');
+      return performance.now() - started;
+    }, REBUILD_SOURCE);
+  },
   async memory(page) {
     return page.evaluate(() => {
       gc();
@@ -111,6 +130,11 @@ const baselineRuns = {
     return page.evaluate(() => performance.now());
   },
   memory: (page, name) => page.evaluate((n) => window.baseline.loadedHeapBytes(n), name),
+  async rebuild(page, name) {
+    const { ms, partitions } = await page.evaluate((n) => window.baseline.rebuild(n), name);
+    if (partitions !== 50 && !smoke) throw new Error(`baseline fold saw ${partitions} account streams`);
+    return ms;
+  },
 };
 
 const samples = {};
@@ -127,6 +151,7 @@ async function sandboxRep(rep) {
   if (total !== N) throw new Error(`sandbox holds ${total} events, expected ${N}`);
   add('coldLoad', 'sandbox', await sandboxRuns.coldLoad(page));
   add('memory', 'sandbox', await sandboxRuns.memory(page));
+  add('rebuild', 'sandbox', await sandboxRuns.rebuild(page));
   const single = await sandboxPage(context, `bench-single-${rep}`);
   add('single', 'sandbox', await sandboxRuns.singleAppend(single, SINGLE));
   await context.close();
@@ -138,6 +163,7 @@ async function baselineRep(rep) {
   add('batched', 'baseline', await baselineRuns.batchedAppend(page, `raw-${rep}`, N));
   add('coldLoad', 'baseline', await baselineRuns.coldLoad(page, `raw-${rep}`, N));
   add('memory', 'baseline', await baselineRuns.memory(page, `raw-${rep}`));
+  add('rebuild', 'baseline', await baselineRuns.rebuild(page, `raw-${rep}`));
   add('single', 'baseline', await baselineRuns.singleAppend(page, `raw-single-${rep}`, SINGLE));
   await context.close();
 }
@@ -158,6 +184,9 @@ function sizes() {
     wasmRaw: fs.statSync(path.join(dist, wasm)).size,
     wasmGzip: gz(wasm),
     glueGzip: gz(glue),
+    // Loaded only by the projection views.
+    editorGzip: gz('editor.js'),
+    workerGzip: gz('reducer-worker.js'),
   };
 }
 
@@ -181,6 +210,7 @@ const results = {
     scenario('batched', `batched append, ${N} events, ${BATCH} per call`, 'ms', (r) => r >= 0.5, 'ratio ≥ 0.5', { perEvent: N, higherIsBetter: true }),
     scenario('single', `single append, ${SINGLE} appends of 1 event`, 'ms', (r) => r >= 0.7, 'ratio ≥ 0.7', { perEvent: SINGLE, higherIsBetter: true }),
     scenario('coldLoad', `cold load of ${N} events (navigation → ready + stream list)`, 'ms', (r) => r >= 0.5, 'ratio ≥ 0.5', { perEvent: N, higherIsBetter: true }),
+    scenario('rebuild', `projection rebuild, foreachStream sum over ${N} events`, 'ms', (r) => r >= 0.5, 'ratio ≥ 0.5', { perEvent: N, higherIsBetter: true }),
     scenario('memory', `memory after the cold load of ${N} events`, 'bytes', (r) => r <= 3, '≤ 3× baseline', { higherIsBetter: false }),
   ],
   size: sizes(),
@@ -197,7 +227,8 @@ const fmt = (x, unit) => unit === 'bytes' ? `${(x / 1048576).toFixed(1)} MiB` : 
 const rate = (ms, n) => n ? ` (${Math.round(n / (ms / 1000)).toLocaleString('en')} ev/s)` : '';
 const rows = results.scenarios.map((s) =>
   `| ${s.name} | ${fmt(s.sandbox.min, s.unit)} / **${fmt(s.sandbox.median, s.unit)}**${rate(s.sandbox.median, s.perEvent)} / ${fmt(s.sandbox.max, s.unit)} | ${fmt(s.baseline.min, s.unit)} / **${fmt(s.baseline.median, s.unit)}**${rate(s.baseline.median, s.perEvent)} / ${fmt(s.baseline.max, s.unit)} | ${s.ratio.toFixed(2)} | ${s.target} | ${s.met ? 'met' : 'missed'} |`);
-rows.push(`| size: release wasm, gzip -9 (raw ${results.size.wasmRaw.toLocaleString('en')} B; JS glue ${results.size.glueGzip.toLocaleString('en')} B gzip) | **${(results.size.wasmGzip / 1024).toFixed(0)} KB** | — | — | wasm < 400 KB gzip | ${results.size.met ? 'met' : 'missed'} |`);
+const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KB`;
+rows.push(`| size, gzip -9: release wasm (raw ${kb(results.size.wasmRaw)}); JS glue ${kb(results.size.glueGzip)}; editor bundle ${kb(results.size.editorGzip)} and reducer worker ${kb(results.size.workerGzip)}, both loaded only by the projection views | wasm **${kb(results.size.wasmGzip)}** | — | — | wasm < 400 KB gzip | ${results.size.met ? 'met' : 'missed'} |`);
 const table = [
   `Chromium ${results.chromium}, ${results.date.slice(0, 10)}, N = ${N.toLocaleString('en')}, ${REPS} repetitions, alternating sides.`,
   '',

@@ -106,5 +106,21 @@
     return performance.memory.usedJSHeapSize - before;
   }
 
-  window.baseline = { batchedAppend, singleAppend, coldLoad, loadedHeapBytes };
+  /** getAll, one postMessage of every event to a worker, a JS fold there. */
+  async function rebuild(name) {
+    const worker = new Worker('fold-worker.js');
+    const started = performance.now();
+    const db = await open(name);
+    const rows = await request(db.transaction(['events']).objectStore('events').getAll());
+    db.close();
+    const partitions = await new Promise((resolve) => {
+      worker.onmessage = ({ data }) => resolve(data);
+      worker.postMessage(rows);
+    });
+    const ms = performance.now() - started;
+    worker.terminate();
+    return { ms, partitions };
+  }
+
+  window.baseline = { batchedAppend, singleAppend, coldLoad, loadedHeapBytes, rebuild };
 })();
