@@ -262,6 +262,9 @@ function readBatch(db, from, to) {
 /** Folds every stored event after `position` up to `to` (inclusive). */
 async function catchUp({ database, to, careful, ownedStreams }) {
   owned = new Set(ownedStreams ?? []);
+  if (position + 1 > to) {
+    return { op: 'caughtUp', position, eventsProcessed, partitions: partitions.size, emitted: [], logs: [] };
+  }
   const db = await openDatabase(database);
   let lastBeat = performance.now();
   try {

@@ -150,6 +150,9 @@ struct Projection {
     busy: Cell<bool>,
     dirty: Cell<bool>,
     last_saved: Cell<f64>,
+    /// Moves on a reset or restart: a run that began before it is stale, and
+    /// its worker and progress are thrown away.
+    epoch: Cell<u64>,
 }
 
 pub struct ProjectionHost {
@@ -288,7 +291,7 @@ impl ProjectionHost {
     /// their versions never reused) and written again by the re-run.
     pub async fn reset(self: &Rc<Self>, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
-        projection.worker.borrow_mut().take();
+        projection.forget_worker();
         projection.logs.borrow_mut().clear();
         let owned = projection.record.borrow().emitted_streams.clone();
         for stream in &owned {
@@ -313,7 +316,7 @@ impl ProjectionHost {
             if record.status == ProjectionStatus::Faulted {
                 // A faulted projection starts over from its last good
                 // checkpoint, with a fresh worker.
-                projection.worker.borrow_mut().take();
+                projection.forget_worker();
             }
             record.status = ProjectionStatus::Running;
             record.reason = None;
@@ -326,7 +329,7 @@ impl ProjectionHost {
 
     pub async fn delete(&self, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
-        projection.worker.borrow_mut().take();
+        projection.forget_worker();
         self.projections.borrow_mut().remove(name);
         self.store.delete_projection(name).await?;
         self.changed(name);
@@ -475,8 +478,13 @@ impl ProjectionHost {
                 }
                 Err(_) => return,
             };
+            let epoch = projection.epoch.get();
             let mut record = projection.record.borrow().clone();
-            match self.run_watched(&mut record, worker, head).await {
+            let outcome = self.run_watched(&mut record, worker, head).await;
+            if projection.epoch.get() != epoch {
+                continue;
+            }
+            match outcome {
                 Ok((worker, reply)) => {
                     *projection.worker.borrow_mut() = Some(worker);
                     projection.keep_logs(reply.logs.as_deref());
@@ -756,6 +764,12 @@ impl ProjectionHost {
 }
 
 impl Projection {
+    /// Drops the worker, and makes any run under way stale.
+    fn forget_worker(&self) {
+        self.epoch.set(self.epoch.get() + 1);
+        self.worker.borrow_mut().take();
+    }
+
     fn keep_logs(&self, logs: Option<&RawValue>) {
         let Some(new) = logs.and_then(|raw| serde_json::from_str::<Vec<LogLine>>(raw.get()).ok())
         else {
@@ -775,6 +789,7 @@ impl Projection {
             busy: Cell::new(false),
             dirty: Cell::new(false),
             last_saved: Cell::new(0.0),
+            epoch: Cell::new(0),
         }
     }
 }
