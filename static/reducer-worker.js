@@ -262,13 +262,11 @@ function readBatch(db, from, to) {
 /** Folds every stored event after `position` up to `to` (inclusive). */
 async function catchUp({ database, to, careful, ownedStreams }) {
   owned = new Set(ownedStreams ?? []);
-  if (position + 1 > to) {
-    return { op: 'caughtUp', position, eventsProcessed, partitions: partitions.size, emitted: [], logs: [] };
-  }
   const db = await openDatabase(database);
   let lastBeat = performance.now();
   try {
-    for (;;) {
+    // Reads while there is something after `position` up to `to`.
+    while (position < to) {
       const records = await readBatch(db, position + 1, to);
       if (records.length === 0) break;
       for (const record of records) {

@@ -9,6 +9,7 @@ use super::json_tree::JsonTree;
 use super::route::Route;
 use super::{run, Revision, SandboxHandle};
 use crate::core::projection::{ProjectionRecord, ProjectionStatus};
+use crate::core::ReadRequest;
 use crate::projections::{LogLine, ProjectionError};
 
 /// Starting points, as the ESDB docs teach them.
@@ -34,8 +35,23 @@ const TEMPLATES: &[(&str, &str)] = &[
 #[function_component(ProjectionList)]
 pub fn projection_list() -> Html {
     let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
-    let _revision = use_context::<Revision>().unwrap_or_default();
+    let revision = use_context::<Revision>().unwrap_or_default();
     let projections = sandbox.0.projections().list();
+    // The last position in the store, to show how far behind each one is.
+    let head = use_state(|| None::<i64>);
+    {
+        let (sandbox, head) = (sandbox.clone(), head.clone());
+        use_effect_with(revision, move |_| {
+            run(
+                async move { sandbox.0.read_all(ReadRequest::backwards(None, 1)).await },
+                move |last| {
+                    if let Ok(last) = last {
+                        head.set(Some(last.first().map_or(-1, |e| e.position as i64)));
+                    }
+                },
+            );
+        });
+    }
     html! {
         <section>
             <h1>{ "Projections" }</h1>
@@ -51,7 +67,7 @@ pub fn projection_list() -> Html {
                 <table class="projections">
                     <thead><tr>
                         <th>{ "Name" }</th><th>{ "Status" }</th><th>{ "Mode" }</th>
-                        <th class="num">{ "Position" }</th><th class="num">{ "Events processed" }</th>
+                        <th class="num">{ "Position" }</th><th class="num">{ "Lag" }</th><th class="num">{ "Events processed" }</th>
                         <th class="num">{ "Partitions" }</th>
                     </tr></thead>
                     <tbody>
@@ -61,6 +77,7 @@ pub fn projection_list() -> Html {
                                 <td><span class={classes!("status", status_class(p.status))}>{ format!("{:?}", p.status) }</span></td>
                                 <td>{ "continuous" }</td>
                                 <td class="num">{ p.position }</td>
+                                <td class="num">{ head.map_or_else(String::new, |head| (head - p.position).max(0).to_string()) }</td>
                                 <td class="num">{ p.events_processed }</td>
                                 <td class="num">{ p.partitions }</td>
                             </tr>

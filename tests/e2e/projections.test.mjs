@@ -241,3 +241,15 @@ test('emit and linkTo write once to owned streams; reset hides them and emits ag
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a log of exactly one worker read batch (5,000 events) is folded to the end', async () => {
+  const { page, context, errors } = await openPage(app);
+  await page.evaluate(() => window.sandbox.append('meter-1',
+    Array.from({ length: 5000 }, (_, n) => ({ type: 'Ticked', data: { n } }))));
+  await page.evaluate(() => window.sandbox.createProjection('ticks', `fromStream('meter-1').when({ $init: () => 0, Ticked: (s) => s + 1 })`));
+  assert.equal(await page.evaluate(() => window.sandbox.projectionState('ticks')), 5000);
+  await page.evaluate(() => window.sandbox.append('meter-1', { type: 'Ticked', data: {} }));
+  assert.equal(await page.evaluate(() => window.sandbox.projectionState('ticks')), 5001);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
