@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { serveStatic, launchChromium, dist } from '../tests/e2e/harness.mjs';
+import { serveStatic, launchChromium, dist, waitReady } from '../tests/e2e/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -47,7 +47,7 @@ async function sandboxPage(context, name) {
   const page = await context.newPage();
   await page.addInitScript(probes);
   await page.goto(`${base}?sandbox=${name}`);
-  await page.evaluate(() => window.sandbox.ready);
+  await waitReady(page);
   await page.addScriptTag({ url: '/bench/workload.js' });
   return page;
 }
@@ -92,7 +92,7 @@ const sandboxRuns = {
   /** Navigation start to `ready` resolved and the stream list on screen. */
   async coldLoad(page) {
     await page.reload();
-    await page.evaluate(() => window.sandbox.ready);
+    await waitReady(page);
     await page.waitForFunction(() => window.__streamsShownAt !== undefined, null, { timeout: 120000 });
     return page.evaluate(() => window.__streamsShownAt);
   },
