@@ -17,10 +17,11 @@ use super::stream_page::StreamPage;
 use super::{Revision, SandboxHandle};
 use crate::core::form::AppendFormText;
 
-/// How long changes are gathered before the views re-read. A tenth of a
-/// second still reads as instant, and a script appending in a loop then
-/// costs ten list reads a second rather than one per append.
-const REFRESH_MS: u32 = 100;
+/// The views re-read at most once per this many milliseconds. A lone append
+/// (a person clicking) shows at once; a script appending in a loop costs four
+/// list reads a second instead of one read transaction per append, queued
+/// between the appends themselves.
+const REFRESH_EVERY_MS: f64 = 250.0;
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
@@ -55,22 +56,26 @@ pub fn app(props: &AppProps) -> Html {
     {
         let revision = revision.clone();
         use_effect_with(props.sandbox.clone(), move |sandbox| {
-            // A burst of appends (a script in a loop) becomes one re-read per
-            // REFRESH_MS, instead of one read transaction per append queued
-            // between the appends themselves.
             // The handle's value is a snapshot from the render that made it,
             // so the count lives here.
             let seen = Rc::new(Cell::new(revision.0));
+            let last_refresh = Rc::new(Cell::new(f64::MIN));
             let pending: Rc<RefCell<Option<Timeout>>> = Rc::default();
             let subscription = sandbox.0.subscribe(move |_change| {
                 seen.set(seen.get() + 1);
                 if pending.borrow().is_some() {
                     return;
                 }
-                let (revision, seen, done) =
-                    (revision.clone(), Rc::clone(&seen), Rc::clone(&pending));
-                *pending.borrow_mut() = Some(Timeout::new(REFRESH_MS, move || {
+                let wait = (last_refresh.get() + REFRESH_EVERY_MS - js_sys::Date::now()).max(0.0);
+                let (revision, seen, last_refresh, done) = (
+                    revision.clone(),
+                    Rc::clone(&seen),
+                    Rc::clone(&last_refresh),
+                    Rc::clone(&pending),
+                );
+                *pending.borrow_mut() = Some(Timeout::new(wait as u32, move || {
                     done.borrow_mut().take();
+                    last_refresh.set(js_sys::Date::now());
                     revision.set(Revision(seen.get()));
                 }));
             });
