@@ -2,12 +2,6 @@
 # Installs whatever is missing, builds the release app and runs the full
 # benchmark (N = 100,000, 3 repetitions). Pass --smoke for the quick CI mode.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/setup.sh"
-need_chromium
-need_wasm_target
-need_trunk
-need_wasm_bindgen
-need_crates
-need_node_modules tests/e2e
-need_node_modules editor
+need_everything
 build_app --release
 node bench/run.mjs "$@"

@@ -62,6 +62,17 @@ need_crates() {
   cargo fetch --locked --quiet
 }
 
+# Everything the tests, the benchmark and the served app need.
+need_everything() {
+  need_chromium
+  need_wasm_target
+  need_trunk
+  need_wasm_bindgen
+  need_crates
+  need_node_modules tests/e2e
+  need_node_modules editor
+}
+
 build_app() {  # build_app [--release]
   trunk build "$@"
 }

@@ -7,13 +7,7 @@
 #   4. the benchmark harness in smoke mode (every scenario once, N = 1,000)
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-need_chromium
-need_wasm_target
-need_trunk
-need_wasm_bindgen
-need_crates
-need_node_modules tests/e2e
-need_node_modules editor
+need_everything
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export CHROMEDRIVER=/usr/bin/chromedriver

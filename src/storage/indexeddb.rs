@@ -159,28 +159,31 @@ impl IndexedDbStore {
 
     /// Saves (creates or replaces) one projection's row.
     pub async fn save_projection(&self, record: &ProjectionRecord) -> Result<(), StoreError> {
-        let transaction = self
-            .database
-            .transaction(&[PROJECTIONS], TransactionMode::ReadWrite)
-            .map_err(storage_error)?;
-        transaction
-            .object_store(PROJECTIONS)
-            .map_err(storage_error)?
-            .put(&to_js(record)?, None)
-            .map_err(storage_error)?;
-        committed(transaction).await.map_err(Commit::into_error)
+        let row = to_js(record)?;
+        self.change_projections(|store| store.put(&row, None).map(drop))
+            .await
     }
 
     pub async fn delete_projection(&self, name: &str) -> Result<(), StoreError> {
+        self.change_projections(|store| store.delete(JsValue::from_str(name)).map(drop))
+            .await
+    }
+
+    /// One readwrite transaction on the projections store, committed.
+    async fn change_projections(
+        &self,
+        change: impl FnOnce(&ObjectStore) -> Result<(), idb::Error>,
+    ) -> Result<(), StoreError> {
         let transaction = self
             .database
             .transaction(&[PROJECTIONS], TransactionMode::ReadWrite)
             .map_err(storage_error)?;
-        transaction
-            .object_store(PROJECTIONS)
-            .map_err(storage_error)?
-            .delete(JsValue::from_str(name))
-            .map_err(storage_error)?;
+        change(
+            &transaction
+                .object_store(PROJECTIONS)
+                .map_err(storage_error)?,
+        )
+        .map_err(storage_error)?;
         committed(transaction).await.map_err(Commit::into_error)
     }
 

@@ -117,22 +117,20 @@ fn template_picker(props: &TemplatePickerProps) -> Html {
     }
 }
 
-#[function_component(NewProjection)]
-pub fn new_projection() -> Html {
-    let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
-    let name = use_state(String::new);
-    let source = use_state(|| TEMPLATES[1].1.to_string());
-    let shown = use_state(|| TEMPLATES[1].1.to_string());
-    let error = use_state(|| None::<String>);
-    let on_name = {
-        let name = name.clone();
-        Callback::from(move |e: InputEvent| {
-            name.set(
-                e.target_unchecked_into::<web_sys::HtmlInputElement>()
-                    .value(),
-            )
-        })
-    };
+/// The source being edited: `source` follows every keystroke; `shown` is
+/// what the editor is told to display (a picked template), so typing does not
+/// push the text back into the editor.
+struct SourceEditor {
+    source: UseStateHandle<String>,
+    shown: UseStateHandle<String>,
+    on_edit: Callback<String>,
+    on_pick: Callback<String>,
+}
+
+#[hook]
+fn use_source_editor(initial: &'static str) -> SourceEditor {
+    let source = use_state(|| initial.to_string());
+    let shown = use_state(|| initial.to_string());
     let on_edit = {
         let source = source.clone();
         Callback::from(move |text: String| source.set(text))
@@ -142,6 +140,34 @@ pub fn new_projection() -> Html {
         Callback::from(move |text: String| {
             source.set(text.clone());
             shown.set(text);
+        })
+    };
+    SourceEditor {
+        source,
+        shown,
+        on_edit,
+        on_pick,
+    }
+}
+
+#[function_component(NewProjection)]
+pub fn new_projection() -> Html {
+    let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
+    let name = use_state(String::new);
+    let SourceEditor {
+        source,
+        shown,
+        on_edit,
+        on_pick,
+    } = use_source_editor(TEMPLATES[1].1);
+    let error = use_state(|| None::<String>);
+    let on_name = {
+        let name = name.clone();
+        Callback::from(move |e: InputEvent| {
+            name.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            )
         })
     };
     let create = {
@@ -198,20 +224,13 @@ enum QueryRun {
 #[function_component(QueryPage)]
 pub fn query_page() -> Html {
     let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
-    let source = use_state(|| TEMPLATES[0].1.to_string());
-    let shown = use_state(|| TEMPLATES[0].1.to_string());
+    let SourceEditor {
+        source,
+        shown,
+        on_edit,
+        on_pick,
+    } = use_source_editor(TEMPLATES[0].1);
     let outcome = use_state(|| QueryRun::NotRun);
-    let on_edit = {
-        let source = source.clone();
-        Callback::from(move |text: String| source.set(text))
-    };
-    let on_pick = {
-        let (source, shown) = (source.clone(), shown.clone());
-        Callback::from(move |text: String| {
-            source.set(text.clone());
-            shown.set(text);
-        })
-    };
     let run_query = {
         let (source, outcome) = (source.clone(), outcome.clone());
         Callback::from(move |_: MouseEvent| {
