@@ -255,6 +255,10 @@ async fn a_database_written_at_schema_v1_opens_with_all_of_it() {
         .await
         .unwrap();
     assert_eq!(category.len(), 3, "the v2 category index covers v1 rows");
+    assert!(
+        store.projections().await.unwrap().is_empty(),
+        "v3 adds an empty projections store"
+    );
     let next = store
         .append(
             "order-2",
