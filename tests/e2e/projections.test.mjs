@@ -140,9 +140,10 @@ test('a throwing reducer faults with the event and the line, and the store is un
   await context.close();
 });
 
-test('an endless loop in a handler faults on the timeout while the page stays responsive', async () => {
+test('an endless loop in a handler faults on the timeout while the page and other projections go on', async () => {
   const { page, context, errors } = await openPage(app);
   await appendAll(page, [['account-1', 'Opened', {}], ['account-1', 'Withdrawn', { amount: 5 }]]);
+  await page.evaluate(() => window.sandbox.createProjection('counter', 'fromAll().when({ $init: () => 0, $any: (n) => n + 1 })'));
   await page.evaluate(() => {
     window.fault = window.sandbox.createProjection('spin', 'fromAll().when({\n  Withdrawn: (s, e) => { while (true) {} }\n})')
       .then(() => window.sandbox.projectionState('spin'))
@@ -153,6 +154,17 @@ test('an endless loop in a handler faults on the timeout while the page stays re
   await page.getByText('2 events').waitFor({ timeout: 2000 });
   const reason = await page.evaluate(() => window.fault);
   assert.match(reason, /longer than the 250 ms limit at position 1 \(1@account-1, Withdrawn\)/);
+  await page.evaluate(() => window.sandbox.append('account-1', { type: 'Deposited', data: { amount: 1 } }));
+  assert.equal(await page.evaluate(() => window.sandbox.projectionState('counter')), 3, 'the other projection goes on');
+  const statuses = Object.fromEntries((await page.evaluate(() => window.sandbox.projections())).map((p) => [p.name, p.status]));
+  assert.deepEqual(statuses, { counter: 'Running', spin: 'Faulted' });
+
+  // The limit is a setting.
+  assert.deepEqual(await page.evaluate(() => window.sandbox.configure({ projectionExecutionTimeout: 400 })), { projectionExecutionTimeout: 400 });
+  const slower = await page.evaluate(() => window.sandbox.query('fromAll().when({ Deposited: () => { while (true) {} } })').then(() => null, (e) => e.message));
+  assert.match(slower, /longer than the 400 ms limit at position 2 \(2@account-1, Deposited\)/);
+  const bad = await page.evaluate(() => window.sandbox.configure({ projectionExecutionTimeout: 0 }).then(() => null, (e) => e.name));
+  assert.equal(bad, 'InvalidArgument');
   assert.deepEqual(errors, []);
   await context.close();
 });
