@@ -89,6 +89,10 @@ pub fn event_view(props: &EventViewProps) -> Html {
                 <dt>{ "Position" }</dt><dd>{ event.position }</dd>
                 <dt>{ "Id" }</dt><dd><code>{ &event.id }</code></dd>
                 <dt>{ "Created" }</dt><dd>{ &event.created }</dd>
+                if let Some((version, stream)) = event.link_target() {
+                    <dt>{ "Links to" }</dt>
+                    <dd><a href={Route::Event { stream: stream.clone(), version }.href()}>{ format!("{version}@{stream}") }</a></dd>
+                }
             </dl>
             <div class="actions">
                 if event.version > 0 {

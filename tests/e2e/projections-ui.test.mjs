@@ -34,6 +34,15 @@ test('create a projection in the editor, append, and watch its state change', as
   await page.getByText('State of account-grace').waitFor();
   await page.screenshot({ path: path.join(artifacts, 'partition-browser.png'), fullPage: true });
 
+  // A linked event's page leads to the event it points at.
+  await page.evaluate(() => window.sandbox.createProjection('deposit-links', `fromCategory('account').when({ Deposited: (s, e) => { linkTo('deposits', e); } })`));
+  await page.evaluate(() => window.sandbox.projectionState('deposit-links'));
+  await page.goto(`${app.base}#/streams/deposits/0`);
+  await page.getByRole('link', { name: '1@account-ada' }).click();
+  await page.getByRole('heading', { name: 'Deposited' }).waitFor();
+  assert.match(await page.getByTestId('event-data').textContent(), /"amount": 500/);
+
+  await page.goto(`${app.base}#/projections/balances`);
   await reload(page);
   await page.getByTestId('projection-status').waitFor();
   assert.equal(await page.getByTestId('projection-status').textContent(), 'Running');
