@@ -329,6 +329,8 @@ impl ProjectionHost {
 
     pub async fn delete(&self, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
+        // A run under way must end here, not save the row back.
+        projection.record.borrow_mut().status = ProjectionStatus::Stopped;
         projection.forget_worker();
         self.projections.borrow_mut().remove(name);
         self.store.delete_projection(name).await?;
@@ -343,12 +345,7 @@ impl ProjectionHost {
         name: &str,
         partition: Option<&str>,
     ) -> Result<(Option<Box<RawValue>>, Option<Box<RawValue>>), ProjectionError> {
-        let projection = self.caught_up(name).await?;
-        let worker = self.worker_for(&projection).await?;
-        let reply = worker
-            .request(&Request::State { partition }, None)
-            .await
-            .map_err(|failure| ProjectionError::Faulted(describe(&failure)))?;
+        let reply = self.ask(name, &Request::State { partition }).await?;
         Ok((reply.state, reply.result))
     }
 
@@ -357,23 +354,27 @@ impl ProjectionHost {
         self: &Rc<Self>,
         name: &str,
     ) -> Result<PartitionStates, ProjectionError> {
-        let projection = self.caught_up(name).await?;
-        let worker = self.worker_for(&projection).await?;
-        let reply = worker
-            .request(&Request::Checkpoint, None)
-            .await
-            .map_err(|failure| ProjectionError::Faulted(describe(&failure)))?;
+        let reply = self.ask(name, &Request::Checkpoint).await?;
         Ok(partitions_of(reply.checkpoint.as_deref()))
     }
 
     pub async fn partitions(self: &Rc<Self>, name: &str) -> Result<Vec<String>, ProjectionError> {
+        let reply = self.ask(name, &Request::Partitions).await?;
+        Ok(reply.keys.unwrap_or_default())
+    }
+
+    /// Asks a projection's worker once it has caught up.
+    async fn ask(
+        self: &Rc<Self>,
+        name: &str,
+        request: &Request<'_>,
+    ) -> Result<Reply, ProjectionError> {
         let projection = self.caught_up(name).await?;
         let worker = self.worker_for(&projection).await?;
-        let reply = worker
-            .request(&Request::Partitions, None)
+        worker
+            .request(request, None)
             .await
-            .map_err(|failure| ProjectionError::Faulted(describe(&failure)))?;
-        Ok(reply.keys.unwrap_or_default())
+            .map_err(|failure| ProjectionError::Faulted(describe(&failure)))
     }
 
     /// Runs `source` once over the whole log in a worker of its own. It is

@@ -282,16 +282,11 @@ impl IndexedDbStore {
             .database
             .transaction(&[EVENTS, STREAMS], TransactionMode::ReadWrite)
             .map_err(storage_error)?;
-        let row = StoredStream {
-            first_position: head.map_or(next_position, |head| head.first_position),
-            info: row,
-        };
-        write_append(&transaction, &records, &row)?;
-        match committed(transaction).await {
-            Ok(()) => {
-                self.remember(stream, result.position + 1, row);
-                Ok(Some(result))
-            }
+        match self
+            .write_and_commit(transaction, stream, &records, row, head, next_position)
+            .await
+        {
+            Ok(()) => Ok(Some(result)),
             Err(Commit::Conflict) => {
                 self.heads.borrow_mut().next_position = None;
                 Ok(None)
@@ -389,21 +384,37 @@ impl IndexedDbStore {
                 return Err(error);
             }
         };
-        let row = StoredStream {
-            first_position: head.map_or(next_position, |head| head.first_position),
-            info: row,
-        };
-        write_append(&transaction, &records, &row)?;
-        match committed(transaction).await {
-            Ok(()) => {
-                self.remember(stream, result.position + 1, row);
-                Ok(result)
-            }
+        match self
+            .write_and_commit(transaction, stream, &records, row, head, next_position)
+            .await
+        {
+            Ok(()) => Ok(result),
             Err(Commit::Conflict) => Err(StoreError::Storage(
                 "another writer took this append's place after it was checked; nothing was written, try again".into(),
             )),
             Err(Commit::Failed(error)) => Err(error),
         }
+    }
+
+    /// Writes an append's records and stream row, waits for the commit, and
+    /// remembers the new heads.
+    async fn write_and_commit(
+        &self,
+        transaction: idb::Transaction,
+        stream: &str,
+        records: &[RecordedEvent],
+        info: StreamInfo,
+        head: Option<StoredStream>,
+        next_position: u64,
+    ) -> Result<(), Commit> {
+        let row = StoredStream {
+            first_position: head.map_or(next_position, |head| head.first_position),
+            info,
+        };
+        write_append(&transaction, records, &row).map_err(Commit::Failed)?;
+        committed(transaction).await?;
+        self.remember(stream, next_position + records.len() as u64, row);
+        Ok(())
     }
 
     fn remember(&self, stream: &str, next_position: u64, row: StoredStream) {
