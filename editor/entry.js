@@ -6,6 +6,7 @@ import { EditorView, basicSetup } from 'codemirror';
 import { javascript } from '@codemirror/lang-javascript';
 import { StateEffect, StateField } from '@codemirror/state';
 import { Decoration } from '@codemirror/view';
+import { oneDark } from '@codemirror/theme-one-dark';
 
 const setFaultLine = StateEffect.define();
 const faultLine = StateField.define({
@@ -34,6 +35,8 @@ window.SandboxEditor = {
       extensions: [
         basicSetup,
         javascript(),
+        // Follow the page: one dark theme when the system asks for dark.
+        ...(window.matchMedia('(prefers-color-scheme: dark)').matches ? [oneDark] : []),
         faultLine,
         EditorView.updateListener.of((update) => { if (update.docChanged) onChange(update.state.doc.toString()); }),
       ],
