@@ -475,9 +475,10 @@ impl Commit {
     }
 }
 
-/// Waits for the transaction to commit or abort. This listens on the raw
-/// transaction because a failed request's error event bubbles to it, and the
-/// abort's `error` is what names the cause (ConstraintError, QuotaExceededError).
+/// Commits the transaction, whose requests must all be queued, and waits for
+/// it to finish or abort. This listens on the raw transaction because a
+/// failed request's error event bubbles to it, and the abort's `error` is
+/// what names the cause (ConstraintError, QuotaExceededError).
 async fn committed(transaction: idb::Transaction) -> Result<(), Commit> {
     let raw: web_sys::IdbTransaction = transaction.into();
     let settled = js_sys::Promise::new(&mut |resolve, reject| {
@@ -491,6 +492,13 @@ async fn committed(transaction: idb::Transaction) -> Result<(), Commit> {
         });
         raw.set_oncomplete(Some(on_complete.unchecked_ref()));
         raw.set_onabort(Some(on_abort.unchecked_ref()));
+        // Every request is queued by now. Committing at once, rather than
+        // when the task ends, measured 0.73 → 0.45 ms per single append.
+        // web-sys flags `commit` deprecated, but it is IndexedDB 3.0 and
+        // Chromium has had it since 76. If the transaction is already
+        // aborting, commit throws and `onabort` reports the cause.
+        #[allow(deprecated)]
+        let _ = raw.commit();
     });
     match wasm_bindgen_futures::JsFuture::from(settled).await {
         Ok(_) => Ok(()),
