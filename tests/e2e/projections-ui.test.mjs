@@ -46,6 +46,17 @@ test('create a projection in the editor, append, and watch its state change', as
   await reload(page);
   await page.getByTestId('projection-status').waitFor();
   assert.equal(await page.getByTestId('projection-status').textContent(), 'Running');
+
+  // Stop, start, and a reset that asks first.
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await eventually(async () => assert.equal(await page.getByTestId('projection-status').textContent(), 'Stopped'));
+  await page.getByRole('button', { name: 'Start' }).click();
+  await eventually(async () => assert.equal(await page.getByTestId('projection-status').textContent(), 'Running'));
+  page.once('dialog', (dialog) => dialog.dismiss());
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await eventually(async () => assert.match(await page.locator('.toolbar .muted').first().textContent(), /position 2\d · 2\d events processed · 3 partitions/));
   await page.getByText('Partitions (3)').waitFor();
   assert.deepEqual(errors, []);
   await context.close();

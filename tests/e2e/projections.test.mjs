@@ -35,6 +35,7 @@ test("the tutorial's counter, foreachStream counts, and a handler that mutates w
       }
     }).outputState()`));
   assert.deepEqual(await page.evaluate(() => window.sandbox.projectionState('xbox-one-s-counter')), { count: 3 });
+  assert.deepEqual(await page.evaluate(() => window.sandbox.projectionResult('xbox-one-s-counter')), { count: 3 });
 
   await page.evaluate(() => window.sandbox.createProjection('cart-items', `
     fromCategory('shoppingCart').foreachStream().when({
@@ -83,6 +84,12 @@ test('partitionBy, transformBy/filterBy, biState with $initShared and $created, 
   }).transformBy(s => ({ doubled: s.total * 2 })).filterBy(s => s.doubled > 10)`);
   assert.deepEqual(transformed.state, { total: 23 });
   assert.deepEqual(transformed.result, { doubled: 46 });
+  await page.evaluate(() => window.sandbox.createProjection('eu-total', `fromCategory('order').partitionBy(e => e.body.region).when({
+    $init: () => ({ total: 0 }),
+    Placed: (s, e) => { s.total += e.body.total; },
+  }).transformBy(s => ({ totalInCents: s.total * 100 }))`));
+  const result = await page.evaluate(() => window.sandbox.projectionResult('eu-total', { partition: 'eu' }));
+  assert.deepEqual(result, { totalInCents: 1100 }, 'a continuous projection has a result per partition');
   const filteredOut = await q(`fromAll().when({ $init: () => ({ n: 0 }), Placed: (s) => { s.n++; } }).filterBy(s => s.n > 100)`);
   assert.equal(filteredOut.result, null);
 
