@@ -1,9 +1,11 @@
 //! The service handle: the one object the UI and `window.sandbox` share.
 //!
-//! It owns the store, validates what callers hand in (with the core's rules),
-//! and announces every change as a [`Change`] to whoever subscribed: the UI's
-//! lists refresh on it, and later the projection runtime and other tabs
-//! (BroadcastChannel) will hear the same messages.
+//! It owns the store and the projection runtime, validates what callers hand
+//! in (with the core's rules), keeps outside writes out of the streams
+//! projections own, wakes the projections after every append, and announces
+//! every change as a [`Change`] to whoever subscribed: the UI's views re-read
+//! on it, and other tabs (BroadcastChannel) are meant to hear the same
+//! messages.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
