@@ -18,7 +18,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::core::event::InputEvent;
 use crate::core::{Direction, ExpectedVersion, ReadRequest, StoreError, StreamState};
-use crate::projections::ProjectionError;
+use crate::projections::{Lifecycle, ProjectionError};
 use crate::service::Sandbox;
 
 /// The opened sandbox, once `ready` has resolved.
@@ -234,33 +234,25 @@ fn update_projection(sandbox: Rc<Sandbox>, [name, source, _]: [JsValue; 3]) -> R
 }
 
 fn stop_projection(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
-    Box::pin(async move {
-        let name = string_argument(&name, "projection name")?;
-        sandbox.projections().stop(&name).await?;
-        Ok(JsValue::UNDEFINED)
-    })
+    change_projection(sandbox, name, Lifecycle::Stop)
 }
 
 fn start_projection(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
-    Box::pin(async move {
-        let name = string_argument(&name, "projection name")?;
-        sandbox.projections().start_again(&name).await?;
-        Ok(JsValue::UNDEFINED)
-    })
+    change_projection(sandbox, name, Lifecycle::Start)
 }
 
 fn reset_projection(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
-    Box::pin(async move {
-        let name = string_argument(&name, "projection name")?;
-        sandbox.projections().reset(&name).await?;
-        Ok(JsValue::UNDEFINED)
-    })
+    change_projection(sandbox, name, Lifecycle::Reset)
 }
 
 fn delete_projection(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
+    change_projection(sandbox, name, Lifecycle::Delete)
+}
+
+fn change_projection(sandbox: Rc<Sandbox>, name: JsValue, change: Lifecycle) -> Reply {
     Box::pin(async move {
         let name = string_argument(&name, "projection name")?;
-        sandbox.projections().delete(&name).await?;
+        sandbox.projections().apply(&name, change).await?;
         Ok(JsValue::UNDEFINED)
     })
 }

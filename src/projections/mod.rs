@@ -95,6 +95,17 @@ impl From<StoreError> for ProjectionError {
 /// Partition keys and states, in the order the partitions were created.
 pub type PartitionStates = Vec<(String, Box<RawValue>)>;
 
+/// What a person or a script can do to a projection by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Stop,
+    /// Runs again; a faulted one from its last good checkpoint.
+    Start,
+    /// Runs again from position 0.
+    Reset,
+    Delete,
+}
+
 /// What the host tells the service about.
 pub enum HostNews {
     /// A projection's status, progress or states moved.
@@ -150,6 +161,9 @@ struct Projection {
     busy: Cell<bool>,
     dirty: Cell<bool>,
     last_saved: Cell<f64>,
+    /// Progress made since the last save, which a trailing save will keep.
+    unsaved: Cell<bool>,
+    save_scheduled: Cell<bool>,
     /// Moves on a reset or restart: a run that began before it is stale, and
     /// its worker and progress are thrown away.
     epoch: Cell<u64>,
@@ -280,6 +294,19 @@ impl ProjectionHost {
         Ok(())
     }
 
+    pub async fn apply(
+        self: &Rc<Self>,
+        name: &str,
+        change: Lifecycle,
+    ) -> Result<(), ProjectionError> {
+        match change {
+            Lifecycle::Stop => self.stop(name).await,
+            Lifecycle::Start => self.start_again(name).await,
+            Lifecycle::Reset => self.reset(name).await,
+            Lifecycle::Delete => self.delete(name).await,
+        }
+    }
+
     /// New source: the states are thrown away and it runs again from 0.
     pub async fn update(self: &Rc<Self>, name: &str, source: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
@@ -303,13 +330,13 @@ impl ProjectionHost {
         Ok(())
     }
 
-    pub async fn stop(&self, name: &str) -> Result<(), ProjectionError> {
+    async fn stop(&self, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
         projection.record.borrow_mut().status = ProjectionStatus::Stopped;
         self.save(&projection).await
     }
 
-    pub async fn start_again(self: &Rc<Self>, name: &str) -> Result<(), ProjectionError> {
+    async fn start_again(self: &Rc<Self>, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
         {
             let mut record = projection.record.borrow_mut();
@@ -327,7 +354,7 @@ impl ProjectionHost {
         Ok(())
     }
 
-    pub async fn delete(&self, name: &str) -> Result<(), ProjectionError> {
+    async fn delete(&self, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
         // A run under way must end here, not save the row back.
         projection.record.borrow_mut().status = ProjectionStatus::Stopped;
@@ -453,7 +480,25 @@ impl ProjectionHost {
         wasm_bindgen_futures::spawn_local(async move {
             host.catch_up(&projection).await;
             projection.busy.set(false);
+            host.save_later(&projection).await;
         });
+    }
+
+    /// Saves progress left unsaved by a throttled run, once the checkpoint
+    /// interval has passed, unless a run or a delete got there first.
+    async fn save_later(&self, projection: &Rc<Projection>) {
+        if !projection.unsaved.get() || projection.save_scheduled.get() {
+            return;
+        }
+        projection.save_scheduled.set(true);
+        let wait = CHECKPOINT_EVERY_MS - (now() - projection.last_saved.get());
+        gloo::timers::future::TimeoutFuture::new(wait.max(0.0) as u32).await;
+        projection.save_scheduled.set(false);
+        let name = projection.record.borrow().name.clone();
+        let still_here = self.get(&name).is_ok_and(|p| Rc::ptr_eq(&p, projection));
+        if still_here && projection.unsaved.get() && !projection.busy.get() {
+            let _ = self.save(projection).await;
+        }
     }
 
     /// Folds new events until none are left, saving now and then.
@@ -515,9 +560,14 @@ impl ProjectionHost {
                     return;
                 }
             }
-            if !projection.dirty.get() || now() - projection.last_saved.get() > CHECKPOINT_EVERY_MS
-            {
+            // A save pulls every partition's state from the worker and writes
+            // it, so it happens at most once per CHECKPOINT_EVERY_MS; what is
+            // not saved yet is saved by the trailing save `kick` schedules, and
+            // a reload in between simply replays from the older checkpoint.
+            if now() - projection.last_saved.get() > CHECKPOINT_EVERY_MS {
                 let _ = self.save(projection).await;
+            } else {
+                projection.unsaved.set(true);
             }
             if !projection.dirty.get() {
                 return;
@@ -757,6 +807,7 @@ impl ProjectionHost {
             }
         }
         projection.last_saved.set(now());
+        projection.unsaved.set(false);
         let record = projection.record.borrow().clone();
         self.store.save_projection(&record).await?;
         self.changed(&record.name);
@@ -790,6 +841,8 @@ impl Projection {
             busy: Cell::new(false),
             dirty: Cell::new(false),
             last_saved: Cell::new(0.0),
+            unsaved: Cell::new(false),
+            save_scheduled: Cell::new(false),
             epoch: Cell::new(0),
         }
     }

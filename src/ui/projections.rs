@@ -10,7 +10,7 @@ use super::route::Route;
 use super::{run, Revision, SandboxHandle};
 use crate::core::projection::{ProjectionRecord, ProjectionStatus};
 use crate::core::ReadRequest;
-use crate::projections::{LogLine, ProjectionError};
+use crate::projections::{Lifecycle, LogLine, ProjectionError};
 
 /// Starting points, as the ESDB docs teach them.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -460,11 +460,12 @@ pub fn projection_page(props: &ProjectionPageProps) -> Html {
                 async move {
                     let host = sandbox.0.projections();
                     match op {
-                        Op::Stop => host.stop(&name).await,
-                        Op::Start => host.start_again(&name).await,
-                        Op::Reset => host.reset(&name).await,
                         Op::Save => host.update(&name, &source).await,
-                        Op::Delete => host.delete(&name).await.map(|()| Route::Projections.go()),
+                        Op::Change(Lifecycle::Delete) => host
+                            .apply(&name, Lifecycle::Delete)
+                            .await
+                            .map(|()| Route::Projections.go()),
+                        Op::Change(change) => host.apply(&name, change).await,
                     }
                 },
                 move |result| {
@@ -488,12 +489,12 @@ pub fn projection_page(props: &ProjectionPageProps) -> Html {
                 <span class="muted">{ format!("position {} · {} events processed · {} partitions", record.position, record.events_processed, record.partitions) }</span>
                 <span class="spacer" />
                 if running {
-                    <button onclick={act("Stop", None, Op::Stop)}>{ "Stop" }</button>
+                    <button onclick={act("Stop", None, Op::Change(Lifecycle::Stop))}>{ "Stop" }</button>
                 } else {
-                    <button onclick={act("Start", None, Op::Start)}>{ "Start" }</button>
+                    <button onclick={act("Start", None, Op::Change(Lifecycle::Start))}>{ "Start" }</button>
                 }
-                <button onclick={act("Reset", Some("Reset this projection? Its state is thrown away and it runs again from the first event."), Op::Reset)}>{ "Reset" }</button>
-                <button class="danger" onclick={act("Delete", Some("Delete this projection and its state?"), Op::Delete)}>{ "Delete" }</button>
+                <button onclick={act("Reset", Some("Reset this projection? Its state is thrown away and it runs again from the first event."), Op::Change(Lifecycle::Reset))}>{ "Reset" }</button>
+                <button class="danger" onclick={act("Delete", Some("Delete this projection and its state?"), Op::Change(Lifecycle::Delete))}>{ "Delete" }</button>
             </div>
             if let Some(reason) = &record.reason {
                 <div class="error-banner fault" role="alert" data-testid="fault-reason">
@@ -529,11 +530,9 @@ pub fn projection_page(props: &ProjectionPageProps) -> Html {
 
 #[derive(Clone, Copy)]
 enum Op {
-    Stop,
-    Start,
-    Reset,
+    Change(Lifecycle),
+    /// Save the edited source, which resets.
     Save,
-    Delete,
 }
 
 async fn read_snapshot(sandbox: &SandboxHandle, name: &str) -> Result<Snapshot, String> {
