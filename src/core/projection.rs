@@ -24,6 +24,25 @@ pub enum ProjectionStatus {
     Completed,
 }
 
+impl ProjectionStatus {
+    /// The status as EventStoreDB's UI and API spell it; the one place its
+    /// text comes from.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectionStatus::Running => "Running",
+            ProjectionStatus::Stopped => "Stopped",
+            ProjectionStatus::Faulted => "Faulted",
+            ProjectionStatus::Completed => "Completed",
+        }
+    }
+}
+
+impl std::fmt::Display for ProjectionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A projection's saved row: what it is, where it got to, and its states.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
