@@ -17,8 +17,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::core::event::InputEvent;
-use crate::core::{Direction, ExpectedVersion, ReadRequest, StoreError, StreamState};
-use crate::projections::{Lifecycle, ProjectionError};
+use crate::core::{Direction, ExpectedVersion, ReadRequest, StoreError, StreamInfo, StreamState};
+use crate::projections::{Lifecycle, LogLine, ProjectionError, QueryOutcome};
 use crate::service::Sandbox;
 
 /// The opened sandbox, once `ready` has resolved.
@@ -41,6 +41,14 @@ impl ApiInstaller {
         let opened: Opened = Rc::default();
         let api = Object::new();
         Reflect::set(&api, &"ready".into(), &ready)?;
+        // When the open fails, `ready` rejects; every script that awaits it
+        // sees that. This handler only keeps the browser from also reporting
+        // it as an unhandled rejection when no script is waiting.
+        let _observed = ready.catch(
+            &Closure::<dyn FnMut(JsValue)>::new(|_| {})
+                .into_js_value()
+                .unchecked_into(),
+        );
         let methods: [(&str, Method); 21] = [
             ("append", append),
             ("readStream", read_stream),
@@ -75,7 +83,7 @@ impl ApiInstaller {
                         JsFuture::from(ready).await?;
                         let sandbox = opened.borrow().clone().ok_or_else(|| {
                             to_js_error(
-                                &StoreError::Storage("the sandbox is not open".into()).into(),
+                                &StoreError::Unavailable("the sandbox is not open".into()).into(),
                             )
                         })?;
                         method(sandbox, [a, b, c])
@@ -99,13 +107,67 @@ impl ApiInstaller {
 
     pub fn opened(self, sandbox: Rc<Sandbox>) {
         *self.opened.borrow_mut() = Some(sandbox);
-        let _ = self.resolve.call0(&JsValue::UNDEFINED);
+        settle(self.resolve.call0(&JsValue::UNDEFINED));
     }
 
     pub fn failed(self, error: &StoreError) {
-        let _ = self
-            .reject
-            .call1(&JsValue::UNDEFINED, &to_js_error(&error.clone().into()));
+        settle(
+            self.reject
+                .call1(&JsValue::UNDEFINED, &to_js_error(&error.clone().into())),
+        );
+    }
+}
+
+/// Calling a Promise's own resolve or reject function does not throw; if it
+/// ever did, the console says so rather than the failure vanishing.
+fn settle(outcome: Result<JsValue, JsValue>) {
+    if let Err(error) = outcome {
+        web_sys::console::error_2(&"could not settle sandbox.ready".into(), &error);
+    }
+}
+
+/// A row of `streams()` and `stream(name)`, exactly as the README documents
+/// it: the storage row's soft-delete mark stays inside.
+#[derive(Serialize)]
+struct StreamSummary<'a> {
+    stream: &'a str,
+    category: &'a str,
+    version: u64,
+    count: u64,
+    created: &'a str,
+    updated: &'a str,
+}
+
+impl<'a> From<&'a StreamInfo> for StreamSummary<'a> {
+    fn from(row: &'a StreamInfo) -> Self {
+        StreamSummary {
+            stream: &row.stream,
+            category: &row.category,
+            version: row.version,
+            count: row.count,
+            created: &row.created,
+            updated: &row.updated,
+        }
+    }
+}
+
+/// What `query(source)` resolves with: `partitions` is `{ key: state }`.
+#[derive(Serialize)]
+struct QueryResult {
+    state: Option<serde_json::Value>,
+    result: Option<serde_json::Value>,
+    partitions: serde_json::Map<String, serde_json::Value>,
+    logs: Vec<LogLine>,
+}
+
+impl From<QueryOutcome> for QueryResult {
+    fn from(outcome: QueryOutcome) -> Self {
+        QueryResult {
+            state: outcome.state,
+            result: outcome.result,
+            partitions: outcome.partitions.into_iter().collect(),
+            logs: outcome.logs,
+        }
     }
 }
 
@@ -114,7 +176,9 @@ type Method = fn(Rc<Sandbox>, [JsValue; 3]) -> Reply;
 
 fn append(sandbox: Rc<Sandbox>, [stream, events, options]: [JsValue; 3]) -> Reply {
     Box::pin(async move {
-        let stream = string_argument(&stream, "stream name")?;
+        // The README lists a bad stream name of an append as InvalidEvent.
+        let stream = string_argument(&stream, "stream name")
+            .map_err(|error| StoreError::InvalidEvent(error.to_string()))?;
         let inputs = input_events(&events)?;
         let expected = expected_version(&option(&options, "expectedVersion")?)?;
         let result = sandbox.append(&stream, inputs, expected).await?;
@@ -154,8 +218,12 @@ fn read_all(sandbox: Rc<Sandbox>, [options, _, _]: [JsValue; 3]) -> Reply {
 fn streams(sandbox: Rc<Sandbox>, [options, _, _]: [JsValue; 3]) -> Reply {
     Box::pin(async move {
         let include_system = option(&options, "includeSystem")?.is_truthy();
-        let mut streams = sandbox.streams().await?;
-        streams.retain(|row| include_system || !row.is_system());
+        let rows = sandbox.streams().await?;
+        let streams: Vec<StreamSummary> = rows
+            .iter()
+            .filter(|row| include_system || !row.is_system())
+            .map(StreamSummary::from)
+            .collect();
         to_json_value(&streams)
     })
 }
@@ -163,7 +231,13 @@ fn streams(sandbox: Rc<Sandbox>, [options, _, _]: [JsValue; 3]) -> Reply {
 fn stream(sandbox: Rc<Sandbox>, [stream, _, _]: [JsValue; 3]) -> Reply {
     Box::pin(async move {
         let stream = string_argument(&stream, "stream name")?;
-        to_json_value(&sandbox.stream(&stream).await?)
+        to_json_value(
+            &sandbox
+                .stream(&stream)
+                .await?
+                .as_ref()
+                .map(StreamSummary::from),
+        )
     })
 }
 
@@ -264,7 +338,7 @@ fn projections(sandbox: Rc<Sandbox>, _: [JsValue; 3]) -> Reply {
         struct Row {
             name: String,
             mode: &'static str,
-            status: String,
+            status: &'static str,
             position: i64,
             events_processed: u64,
             partitions: u64,
@@ -277,7 +351,7 @@ fn projections(sandbox: Rc<Sandbox>, _: [JsValue; 3]) -> Reply {
             .map(|record| Row {
                 name: record.name,
                 mode: "continuous",
-                status: format!("{:?}", record.status),
+                status: record.status.as_str(),
                 position: record.position,
                 events_processed: record.events_processed,
                 partitions: record.partitions,
@@ -318,7 +392,7 @@ async fn state_and_result(
         .projections()
         .state(&name, partition.as_deref())
         .await?;
-    Ok((raw_to_js(state)?, raw_to_js(result)?))
+    Ok((value_to_js(state)?, value_to_js(result)?))
 }
 
 fn projection_partitions(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
@@ -331,7 +405,9 @@ fn projection_partitions(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Re
 fn query(sandbox: Rc<Sandbox>, [source, _, _]: [JsValue; 3]) -> Reply {
     Box::pin(async move {
         let source = string_argument(&source, "query source")?;
-        to_json_value(&sandbox.projections().query(&source).await?)
+        to_json_value(&QueryResult::from(
+            sandbox.projections().query(&source).await?,
+        ))
     })
 }
 
@@ -362,18 +438,14 @@ fn configure(sandbox: Rc<Sandbox>, [settings, _, _]: [JsValue; 3]) -> Reply {
     })
 }
 
-/// Raw JSON from the worker, as a JS value (`null` when absent).
-fn raw_to_js(raw: Option<Box<serde_json::value::RawValue>>) -> Result<JsValue, ProjectionError> {
-    match raw {
-        None => Ok(JsValue::NULL),
-        Some(raw) => JSON::parse(raw.get())
-            .map_err(|error| StoreError::Storage(error_message(&error)).into()),
-    }
+/// A state or result from the worker, as a JS value (`null` when absent).
+fn value_to_js(value: Option<serde_json::Value>) -> Result<JsValue, ProjectionError> {
+    to_json_value(&value)
 }
 
 fn string_argument(value: &JsValue, what: &str) -> Result<String, StoreError> {
     value.as_string().ok_or_else(|| {
-        StoreError::InvalidEvent(format!("{what} must be a string, not {}", describe(value)))
+        StoreError::InvalidArgument(format!("{what} must be a string, not {}", describe(value)))
     })
 }
 
@@ -493,9 +565,19 @@ pub fn to_js_error(error: &ProjectionError) -> JsValue {
             StreamState::At(version) => JsValue::from_f64(*version as f64),
             StreamState::NoStream => JsValue::from_str("no_stream"),
         };
-        let _ = Reflect::set(&js_error, &"stream".into(), &stream.into());
-        let _ = Reflect::set(&js_error, &"expected".into(), &expected);
-        let _ = Reflect::set(&js_error, &"actual".into(), &actual);
+        for (key, value) in [
+            ("stream", JsValue::from_str(stream)),
+            ("expected", expected),
+            ("actual", actual),
+        ] {
+            if let Err(failure) = Reflect::set(&js_error, &key.into(), &value) {
+                // The error still names the conflict in its message.
+                web_sys::console::error_2(
+                    &"could not describe a conflict on its Error".into(),
+                    &failure,
+                );
+            }
+        }
     }
     js_error.into()
 }

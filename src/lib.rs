@@ -4,13 +4,12 @@
 //! on every target; everything that touches the browser builds for wasm32 only.
 
 pub mod core;
+pub mod projections;
 pub mod sample;
 pub mod storage;
 
 #[cfg(target_arch = "wasm32")]
 pub mod api;
-#[cfg(target_arch = "wasm32")]
-pub mod projections;
 #[cfg(target_arch = "wasm32")]
 pub mod service;
 #[cfg(target_arch = "wasm32")]

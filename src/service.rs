@@ -8,7 +8,7 @@
 //! messages.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use crate::core::event::{uuid_v4_from_bytes, validate_batch, InputEvent, ResolvedEvent};
 use crate::core::{
@@ -16,7 +16,7 @@ use crate::core::{
 };
 use crate::projections::{HostNews, ProjectionHost};
 use crate::sample::BANK_ACCOUNTS;
-use crate::storage::indexeddb::IndexedDbStore;
+use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
 use crate::storage::EventStore;
 
 /// Everything that can change in a sandbox.
@@ -28,6 +28,10 @@ pub enum Change {
     },
     /// A projection's status, progress or states moved.
     ProjectionChanged { name: String },
+    /// The sandbox was closed under this page: a newer build opened it in
+    /// another tab. Nothing more can be read or written here; the page must
+    /// reload.
+    Closed { reason: String },
 }
 
 type Listener = Rc<dyn Fn(&Change)>;
@@ -56,10 +60,27 @@ impl Drop for Subscription {
 }
 
 impl Sandbox {
-    /// Opens the sandbox called `name`; each sandbox is its own IndexedDB database.
-    pub async fn open(name: &str) -> Result<Rc<Sandbox>, StoreError> {
+    /// Opens the sandbox called `name`; each sandbox is its own IndexedDB
+    /// database. `on_blocked` is called if another tab, holding the database
+    /// open with an older schema, keeps this page waiting.
+    pub async fn open(
+        name: &str,
+        on_blocked: impl FnOnce() + 'static,
+    ) -> Result<Rc<Sandbox>, StoreError> {
         let database = database_name(name);
-        let store = Rc::new(IndexedDbStore::open(&database).await?);
+        // The sandbox does not exist yet when the store opens; a close that
+        // comes later reaches it through this slot.
+        let slot: Rc<RefCell<Weak<Sandbox>>> = Rc::default();
+        let closing = Rc::clone(&slot);
+        let watch = OpenWatch {
+            on_blocked: Some(Box::new(on_blocked)),
+            on_closed: Some(Box::new(move || {
+                if let Some(sandbox) = closing.borrow().upgrade() {
+                    sandbox.closed_under_us();
+                }
+            })),
+        };
+        let store = Rc::new(IndexedDbStore::open_watched(&database, watch).await?);
         let projections = ProjectionHost::start(Rc::clone(&store), database).await?;
         let sandbox = Rc::new(Sandbox {
             name: name.to_string(),
@@ -68,6 +89,7 @@ impl Sandbox {
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
         });
+        *slot.borrow_mut() = Rc::downgrade(&sandbox);
         // Weak: the host lives inside the sandbox it reports to.
         let weak = Rc::downgrade(&sandbox);
         sandbox.projections.on_change(move |news| {
@@ -88,6 +110,15 @@ impl Sandbox {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// A newer build took the database: projections stop where they are
+    /// (their rows are as last saved) and the page is told.
+    fn closed_under_us(&self) {
+        self.projections.close();
+        self.announce(Change::Closed {
+            reason: "A newer version of es-sandbox opened this sandbox in another tab, so this tab let go of it. Reload this page to continue.".into(),
+        });
     }
 
     /// The projection runtime of this sandbox.

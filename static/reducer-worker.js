@@ -7,38 +7,259 @@
 // result. The page also keeps a watchdog: a handler that never returns stops
 // this worker's messages, and the page terminates it.
 //
-// Messages in:  define, restore, catchUp, state, checkpoint, partitions
-// Messages out: defined, restored, progress, starting, caughtUp, state,
-//               checkpoint, partitions, fault
+// The messages are the typed contract in src/projections/protocol.rs, which
+// is the source of truth; the typedefs below mirror it. The page states
+// every store rule in `define`; this script states only the protocol
+// version it speaks. It is a classic worker script (no modules), and it
+// touches no globals but self, postMessage, indexedDB, IDBKeyRange and
+// performance, so tests can run it in node's vm.
 'use strict';
+
+// ---------------------------------------------------------------------------
+// The contract (mirrors src/projections/protocol.rs; change both together).
+// ---------------------------------------------------------------------------
+
+/**
+ * The store's rules the worker applies, sent with every `define`.
+ * @typedef {object} StoreRules
+ * @property {string} categorySeparator A stream's category is the text before the first of these.
+ * @property {string} systemPrefix Streams whose name starts with this are system streams.
+ * @property {string} linkEventType The event type of a link event ...
+ * @property {string} linkSeparator ... whose data is the string `${version}${linkSeparator}${stream}`.
+ * @property {string} eventsStore The object store of EventRows, keyed by position.
+ * @property {number} readBatch How many rows one read asks IndexedDB for.
+ * @property {number} heartbeatMs The longest the worker stays silent while it is busy.
+ */
+
+/**
+ * The worker's whole state at a position: what a restart continues from.
+ * @typedef {object} Checkpoint
+ * @property {number} position The last global position processed, -1 before any.
+ * @property {number} eventsProcessed
+ * @property {*} [shared] The shared state of a bi-state projection (null when none).
+ * @property {Array<[string, *]>} partitions Partition keys and states, in the order the
+ *   partitions were created. The root state of an unpartitioned projection has the key "".
+ */
+
+/**
+ * Compile the projection. Answered by DefinedReply.
+ * @typedef {object} DefineRequest
+ * @property {number} id
+ * @property {'define'} op
+ * @property {number} protocol The protocol version the page speaks.
+ * @property {string} source
+ * @property {number} timeoutMs The most milliseconds one handler call may take.
+ * @property {StoreRules} rules
+ */
+/**
+ * Continue from a saved checkpoint. Answered by RestoredReply.
+ * @typedef {object} RestoreRequest
+ * @property {number} id
+ * @property {'restore'} op
+ * @property {Checkpoint} checkpoint
+ */
+/**
+ * Fold every stored event after the worker's position up to `to`, inclusive.
+ * Answered by CaughtUpReply.
+ * @typedef {object} CatchUpRequest
+ * @property {number} id
+ * @property {'catchUp'} op
+ * @property {string} database The IndexedDB database to read EventRows from.
+ * @property {number} to
+ * @property {boolean} careful Send a StartingHeartbeat before every event.
+ * @property {string[]} ownedStreams Streams this projection writes; it never reads them back.
+ */
+/**
+ * One partition's state (the root with none; the shared state of a bi-state
+ * projection) and its result. Answered by StateReply.
+ * @typedef {object} StateRequest
+ * @property {number} id
+ * @property {'state'} op
+ * @property {string|null} [partition]
+ */
+/**
+ * Everything needed to continue later. Answered by CheckpointReply.
+ * @typedef {object} CheckpointRequest
+ * @property {number} id
+ * @property {'checkpoint'} op
+ */
+/**
+ * The partition keys. Answered by PartitionsReply.
+ * @typedef {object} PartitionsRequest
+ * @property {number} id
+ * @property {'partitions'} op
+ */
+/**
+ * What the page asks; `id` travels beside the `op`.
+ * @typedef {DefineRequest|RestoreRequest|CatchUpRequest|StateRequest|CheckpointRequest|PartitionsRequest} Request
+ */
+
+/**
+ * How far a projection got.
+ * @typedef {object} Progress
+ * @property {number} position The last global position processed, -1 before any.
+ * @property {number} eventsProcessed
+ * @property {number} partitions
+ */
+
+/**
+ * An event a handler emitted (or linked, with type rules.linkEventType).
+ * @typedef {object} Emitted
+ * @property {string} stream
+ * @property {string} type
+ * @property {*} data
+ * @property {object} metadata
+ * @property {number} sourcePosition The position of the event whose handler emitted it.
+ */
+
+/**
+ * One `log()` line and the event that produced it (nulls outside a handler).
+ * @typedef {object} LogLine
+ * @property {string} message
+ * @property {number|null} position
+ * @property {string|null} stream
+ * @property {number|null} version
+ * @property {string|null} type
+ */
+
+/**
+ * Which event something happened at.
+ * @typedef {object} EventAt
+ * @property {number} position
+ * @property {string} stream
+ * @property {number} version
+ * @property {string} type
+ */
+
+/**
+ * The source does not compile, or uses the dialect wrongly.
+ * @typedef {{kind: 'definition', message: string, line: number|null}} DefinitionFault
+ */
+/**
+ * A handler (or partitionBy, $init, ...) threw.
+ * @typedef {{kind: 'threw', handler: string, at: EventAt, error: string, line: number|null}} ThrewFault
+ */
+/**
+ * A handler returned, but took longer than the limit.
+ * @typedef {{kind: 'tooSlow', handler: string, at: EventAt, tookMs: number, limitMs: number}} TooSlowFault
+ */
+/**
+ * The worker could not read the store.
+ * @typedef {{kind: 'storage', message: string}} StorageFault
+ */
+/**
+ * The page and the worker do not understand each other.
+ * @typedef {{kind: 'protocol', message: string}} ProtocolFault
+ */
+/**
+ * Why the worker could not do what it was asked. The page composes the text
+ * a person reads (Fault::reason); the worker only states the facts.
+ * @typedef {DefinitionFault|ThrewFault|TooSlowFault|StorageFault|ProtocolFault} Fault
+ */
+
+/** @typedef {{id: number, op: 'defined', protocol: number, biState: boolean, partitioned: boolean}} DefinedReply */
+/** @typedef {{id: number, op: 'restored', position: number}} RestoredReply */
+/**
+ * @typedef {{id: number, op: 'caughtUp', emitted: Emitted[], logs: LogLine[]} & Progress} CaughtUpReply
+ * `emitted`: what handlers emitted or linked, in order; `logs`: log() lines since the last reply.
+ */
+/** @typedef {{id: number, op: 'state', state: *, result: *}} StateReply (null when none) */
+/** @typedef {{id: number, op: 'checkpoint', checkpoint: Checkpoint}} CheckpointReply */
+/** @typedef {{id: number, op: 'partitions', keys: string[]}} PartitionsReply */
+/** @typedef {{id: number, op: 'fault', fault: Fault}} FaultReply */
+/**
+ * What the worker answers, with the request's `id`: exactly one per request.
+ * @typedef {DefinedReply|RestoredReply|CaughtUpReply|StateReply|CheckpointReply|PartitionsReply|FaultReply} Reply
+ */
+
+/**
+ * Messages with no `id`: the worker is alive. `progress`: still folding,
+ * `position` is the last event done. `starting`: about to hand this event
+ * to its handler (careful runs only).
+ * @typedef {{op: 'progress', position: number}} ProgressHeartbeat
+ * @typedef {{op: 'starting', at: EventAt}} StartingHeartbeat
+ * @typedef {ProgressHeartbeat|StartingHeartbeat} Heartbeat
+ */
+
+/**
+ * An event as the sandbox's IndexedDB holds it, in the `rules.eventsStore`
+ * object store, keyed by `position`. Data and metadata stay JSON text.
+ * @typedef {object} EventRow
+ * @property {number} position
+ * @property {string} stream
+ * @property {number} version
+ * @property {string} id
+ * @property {string} type
+ * @property {string} data JSON text
+ * @property {string} metadata JSON text
+ * @property {string} created ISO 8601 text
+ * @property {string} [correlationId] Absent when the metadata has none.
+ */
+
+/** Bump with PROTOCOL_VERSION in protocol.rs when a message changes shape. */
+const PROTOCOL_VERSION = 2;
 
 const SOURCE_URL = 'projection.js';
 // Lines that `new Function` puts before the body.
 const FUNCTION_PREFIX_LINES = 2;
-const READ_BATCH = 5000;
-const HEARTBEAT_MS = 50;
+
+// ---------------------------------------------------------------------------
+// The worker's state.
+// ---------------------------------------------------------------------------
 
 let definition = null;
-let timeoutMs = 250;
+// The store rules and the handler limit, from the last define.
+let timeoutMs = 0;
+let categorySeparator = '';
+let systemPrefix = '';
+let linkEventType = '';
+let linkSeparator = '';
+let eventsStore = '';
+let readBatchSize = 0;
+let heartbeatMs = 0;
+
 let position = -1;
 let eventsProcessed = 0;
 let shared;
 let partitions = new Map();
 let logs = [];
-// The event being handled, so log() can say which event produced a line.
+// The event (EventRow) being handled, so log() and emit() can say which
+// event produced a line or an event; null outside a handler.
 let current = null;
 
 const categoryOf = (stream) => {
-  const dash = stream.indexOf('-');
-  return dash < 0 ? stream : stream.slice(0, dash);
+  const at = stream.indexOf(categorySeparator);
+  return at < 0 ? stream : stream.slice(0, at);
 };
 
-class Fault extends Error {
-  constructor(reason, line) {
-    super(reason);
-    this.line = line;
+/** An error that carries the structured Fault the page is sent. */
+class FaultError extends Error {
+  /** @param {Fault} fault */
+  constructor(fault) {
+    super(fault.message ?? fault.error ?? fault.kind);
+    this.fault = fault;
   }
 }
+
+const definitionFault = (message, line) => new FaultError({ kind: 'definition', message, line: line ?? null });
+const protocolFault = (message) => new FaultError({ kind: 'protocol', message });
+const storageFault = (error) => (error instanceof FaultError
+  ? error
+  : new FaultError({ kind: 'storage', message: error ? errorText(error) : 'IndexedDB gave no reason' }));
+
+/** "Name: message" for an Error, its text for anything else thrown. */
+function errorText(error) {
+  return error && error.name ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** @returns {EventAt} */
+function atOf(record) {
+  return { position: record.position, stream: record.stream, version: record.version, type: record.type };
+}
+
+// ---------------------------------------------------------------------------
+// The projection dialect.
+// ---------------------------------------------------------------------------
 
 /** The projection dialect: the functions a projection's source may call. */
 function dialect(def) {
@@ -50,23 +271,23 @@ function dialect(def) {
   function outputTo(stream, pattern) { def.outputState = true; def.options.resultStreamName = stream; def.options.partitionResultStreamNamePattern = pattern; }
   after({ transformBy, filterBy, outputState, outputTo });
   function when(handlers) {
-    if (def.handlers) throw new Fault('when() is called twice; give every handler in one when({...})');
-    if (!handlers || typeof handlers !== 'object') throw new Fault('when() takes an object of handlers, such as when({ $init: () => ({}), Deposited: (s, e) => s })');
+    if (def.handlers) throw definitionFault('when() is called twice; give every handler in one when({...})');
+    if (!handlers || typeof handlers !== 'object') throw definitionFault('when() takes an object of handlers, such as when({ $init: () => ({}), Deposited: (s, e) => s })');
     for (const [name, fn] of Object.entries(handlers)) {
-      if (typeof fn !== 'function') throw new Fault(`the handler for ${name} is not a function`);
+      if (typeof fn !== 'function') throw definitionFault(`the handler for ${name} is not a function`);
     }
     def.handlers = handlers;
     return output;
   }
   function foreachStream() { def.by = 'stream'; return { when }; }
   function partitionBy(fn) {
-    if (typeof fn !== 'function') throw new Fault('partitionBy() takes a function of the event that returns the partition key');
+    if (typeof fn !== 'function') throw definitionFault('partitionBy() takes a function of the event that returns the partition key');
     def.by = fn;
     return { when };
   }
   const selected = () => ({ foreachStream, partitionBy, when, outputState });
   const source = (kind, names) => {
-    if (def.sourceKind) throw new Fault('a projection has one source: call one of fromAll, fromStream(s), fromCategory/ies once');
+    if (def.sourceKind) throw definitionFault('a projection has one source: call one of fromAll, fromStream(s), fromCategory/ies once');
     def.sourceKind = kind;
     def.names = new Set(names.flat().map(String));
     return selected();
@@ -78,8 +299,8 @@ function dialect(def) {
     fromCategory: (category) => source('categories', [category]),
     fromCategories: (...categories) => source('categories', categories),
     options: (o) => { Object.assign(def.options, o); },
-    emit: (stream, eventType, data, metadata) => emitted(def, stream, eventType, data, metadata),
-    linkTo: (stream, event, metadata) => emitted(def, stream, '$>', `${event.sequenceNumber}@${event.streamId}`, metadata),
+    emit: (stream, eventType, data, metadata) => emitted(def, 'emit', stream, eventType, data, metadata),
+    linkTo: (stream, event, metadata) => emitted(def, 'linkTo', stream, linkEventType, `${event.sequenceNumber}${linkSeparator}${event.streamId}`, metadata),
     log: (...parts) => {
       const message = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
       const at = current ?? {};
@@ -89,14 +310,17 @@ function dialect(def) {
 }
 
 /** Keeps an emitted event with the source event that caused it. */
-function emitted(def, stream, eventType, data, metadata) {
+function emitted(def, name, stream, eventType, data, metadata) {
+  const source = current;
+  if (source === null) {
+    throw definitionFault(`${name}() can only be called from a handler, where there is an event that causes what it writes`);
+  }
   if (typeof stream !== 'string' || stream === '') throw new Error('emit and linkTo need a stream name');
   if (typeof eventType !== 'string' || eventType === '') throw new Error('emit needs an event type');
-  const source = current ?? {};
   const sourceMetadata = source.metadata ? parseJson(source.metadata) : {};
   def.emitted.push({
     stream, type: eventType, data: data === undefined ? null : data,
-    metadata: { ...(metadata ?? {}), $causationId: source.id, $correlationId: sourceMetadata.$correlationId ?? source.id },
+    metadata: { ...(metadata ?? {}), $causationId: source.id, $correlationId: sourceMetadata?.$correlationId ?? source.id },
     sourcePosition: source.position,
   });
 }
@@ -114,16 +338,21 @@ function define(source) {
   try {
     body = new Function(...Object.keys(api), `${source}\n//# sourceURL=${SOURCE_URL}`);
   } catch (error) {
-    throw new Fault(`the source does not parse: ${error.message}`, syntaxErrorLine(source));
+    throw definitionFault(`the source does not parse: ${error.message}`, syntaxErrorLine(source));
   }
+  current = null;
   try {
     body(...Object.values(api));
   } catch (error) {
-    if (error instanceof Fault) throw error;
-    throw new Fault(`the source failed while defining the projection: ${error.name}: ${error.message}`, sourceLine(error));
+    if (error instanceof FaultError) {
+      // A misuse of the dialect: its stack names the line that made it.
+      if (error.fault.line === null) error.fault.line = sourceLine(error) ?? null;
+      throw error;
+    }
+    throw definitionFault(`the source failed while defining the projection: ${error.name}: ${error.message}`, sourceLine(error));
   }
-  if (!def.sourceKind) throw new Fault('the projection has no source: start with fromAll(), fromStream(s), fromCategory(...) or fromCategories(...)');
-  if (!def.handlers) throw new Fault('the projection has no handlers: add .when({ ... })');
+  if (!def.sourceKind) throw definitionFault('the projection has no source: start with fromAll(), fromStream(s), fromCategory(...) or fromCategories(...)');
+  if (!def.handlers) throw definitionFault('the projection has no handlers: add .when({ ... })');
   def.biState = def.options.biState === true;
   return def;
 }
@@ -148,12 +377,16 @@ function syntaxErrorLine(source) {
   return low;
 }
 
+// ---------------------------------------------------------------------------
+// Folding events.
+// ---------------------------------------------------------------------------
+
 /** Streams this projection writes; it never reads its own output back. */
 let owned = new Set();
 
 function selects(record) {
   if (owned.has(record.stream)) return false;
-  if (definition.sourceKind === 'all') return !record.stream.startsWith('$');
+  if (definition.sourceKind === 'all') return !record.stream.startsWith(systemPrefix);
   if (definition.sourceKind === 'streams') return definition.names.has(record.stream);
   return definition.names.has(categoryOf(record.stream));
 }
@@ -176,16 +409,15 @@ function initialState() {
   return definition.handlers.$init ? definition.handlers.$init() : {};
 }
 
-function where(record) {
-  return `position ${record.position} (${record.version}@${record.stream}, ${record.type})`;
+function initialShared() {
+  return definition.handlers.$initShared ? definition.handlers.$initShared() : {};
 }
 
 /** Applies one event; `record` is as IndexedDB holds it. */
 function apply(record) {
   const handlers = definition.handlers;
-  const handler = Object.prototype.hasOwnProperty.call(handlers, record.type) && !record.type.startsWith('$')
-    ? handlers[record.type]
-    : handlers.$any;
+  const own = Object.prototype.hasOwnProperty.call(handlers, record.type) && !record.type.startsWith('$');
+  const handler = own ? handlers[record.type] : handlers.$any;
   if (!handler) return;
   const event = envelope(record);
   let key = '';
@@ -197,7 +429,7 @@ function apply(record) {
   }
   event.partition = key;
   if (shared === undefined && definition.biState) {
-    shared = definition.handlers.$initShared ? definition.handlers.$initShared() : {};
+    shared = call(initialShared, [], record, '$initShared');
   }
   let state;
   if (partitions.has(key)) {
@@ -206,7 +438,7 @@ function apply(record) {
     state = call(initialState, [], record, '$init');
     if (handlers.$created) state = run(handlers.$created, state, event, record, '$created');
   }
-  state = run(handler, state, event, record, record.type);
+  state = run(handler, state, event, record, own ? record.type : '$any');
   partitions.set(key, state);
 }
 
@@ -223,20 +455,25 @@ function run(handler, state, event, record, name) {
   return returned === undefined ? state : returned;
 }
 
+/** Calls projection code for one event, turning a throw or an overrun into a Fault. */
 function call(fn, args, record, name) {
   const started = performance.now();
   let value;
   try {
     value = fn(...args);
   } catch (error) {
-    throw new Fault(`${name} threw at ${where(record)}: ${error && error.name ? `${error.name}: ${error.message}` : String(error)}`, sourceLine(error));
+    throw new FaultError({ kind: 'threw', handler: name, at: atOf(record), error: errorText(error), line: sourceLine(error) ?? null });
   }
   const took = performance.now() - started;
   if (took > timeoutMs) {
-    throw new Fault(`${name} ran ${Math.round(took)} ms at ${where(record)}, longer than the ${timeoutMs} ms limit`);
+    throw new FaultError({ kind: 'tooSlow', handler: name, at: atOf(record), tookMs: Math.round(took), limitMs: timeoutMs });
   }
   return value;
 }
+
+// ---------------------------------------------------------------------------
+// Reading the store.
+// ---------------------------------------------------------------------------
 
 function openDatabase(name) {
   return new Promise((resolve, reject) => {
@@ -245,15 +482,16 @@ function openDatabase(name) {
     request.onerror = () => reject(request.error);
     request.onupgradeneeded = () => {
       request.transaction.abort();
-      reject(new Error(`the sandbox database ${name} does not exist`));
+      reject(new FaultError({ kind: 'storage', message: `the sandbox database ${name} does not exist` }));
     };
   });
 }
 
+/** @returns {Promise<EventRow[]>} */
 function readBatch(db, from, to) {
   return new Promise((resolve, reject) => {
     const range = IDBKeyRange.bound(from, to);
-    const request = db.transaction(['events']).objectStore('events').getAll(range, READ_BATCH);
+    const request = db.transaction([eventsStore]).objectStore(eventsStore).getAll(range, readBatchSize);
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
   });
@@ -262,16 +500,26 @@ function readBatch(db, from, to) {
 /** Folds every stored event after `position` up to `to` (inclusive). */
 async function catchUp({ database, to, careful, ownedStreams }) {
   owned = new Set(ownedStreams ?? []);
-  const db = await openDatabase(database);
+  let db;
+  try {
+    db = await openDatabase(database);
+  } catch (error) {
+    throw storageFault(error);
+  }
   let lastBeat = performance.now();
   try {
     // Reads while there is something after `position` up to `to`.
     while (position < to) {
-      const records = await readBatch(db, position + 1, to);
+      let records;
+      try {
+        records = await readBatch(db, position + 1, to);
+      } catch (error) {
+        throw storageFault(error);
+      }
       if (records.length === 0) break;
       for (const record of records) {
-        if (careful) postMessage({ op: 'starting', position: record.position });
-        else if (performance.now() - lastBeat > HEARTBEAT_MS) {
+        if (careful) postMessage({ op: 'starting', at: atOf(record) });
+        else if (performance.now() - lastBeat > heartbeatMs) {
           postMessage({ op: 'progress', position });
           lastBeat = performance.now();
         }
@@ -282,9 +530,10 @@ async function catchUp({ database, to, careful, ownedStreams }) {
         }
         position = record.position;
       }
-      if (records.length < READ_BATCH) break;
+      if (records.length < readBatchSize) break;
     }
   } finally {
+    current = null;
     db.close();
   }
   const emittedEvents = definition.emitted.splice(0);
@@ -294,9 +543,14 @@ async function catchUp({ database, to, careful, ownedStreams }) {
 
 function result(state) {
   let value = state;
-  for (const transform of definition.transforms) {
-    if (value === null) break;
-    value = transform(value);
+  try {
+    for (const transform of definition.transforms) {
+      if (value === null) break;
+      value = transform(value);
+    }
+  } catch (error) {
+    if (error instanceof FaultError) throw error;
+    throw definitionFault(`the result transform (transformBy or filterBy) threw: ${errorText(error)}`, sourceLine(error));
   }
   return value;
 }
@@ -307,38 +561,95 @@ function stateOf(partition) {
   return partitions.has(key) ? partitions.get(key) : null;
 }
 
-const handlers = {
-  define({ source, timeout }) {
-    timeoutMs = timeout ?? timeoutMs;
-    definition = define(source);
-    logs = definition.logged;
-    return { op: 'defined', biState: definition.biState, partitioned: definition.by !== null, sourceKind: definition.sourceKind };
+// ---------------------------------------------------------------------------
+// Requests.
+// ---------------------------------------------------------------------------
+
+const isText = (value) => typeof value === 'string' && value !== '';
+const isCount = (value) => Number.isInteger(value) && value > 0;
+
+/** Checks define's rules and limit; a page that sends others is not this worker's page. */
+function checkDefine({ timeoutMs: limit, rules }) {
+  const wrong = (what) => protocolFault(`define sent ${what}; the page and the worker disagree on the protocol`);
+  if (typeof limit !== 'number' || !(limit > 0)) throw wrong(`timeoutMs ${JSON.stringify(limit)}, not a positive number of milliseconds`);
+  if (!rules || typeof rules !== 'object') throw wrong('no store rules');
+  for (const name of ['categorySeparator', 'systemPrefix', 'linkEventType', 'linkSeparator', 'eventsStore']) {
+    if (!isText(rules[name])) throw wrong(`rules.${name} ${JSON.stringify(rules[name])}, not a non-empty string`);
+  }
+  if (!isCount(rules.readBatch)) throw wrong(`rules.readBatch ${JSON.stringify(rules.readBatch)}, not a positive whole number`);
+  if (typeof rules.heartbeatMs !== 'number' || !(rules.heartbeatMs >= 0)) throw wrong(`rules.heartbeatMs ${JSON.stringify(rules.heartbeatMs)}, not a number of milliseconds`);
+}
+
+function needsDefinition(op) {
+  if (definition === null) throw protocolFault(`the worker got '${op}' before a projection was defined; define must come first`);
+}
+
+const requests = {
+  define(request) {
+    definition = null;
+    if (request.protocol !== PROTOCOL_VERSION) {
+      // A page from before version 2 states no version.
+      const page = request.protocol === undefined ? '1 (it states none)' : JSON.stringify(request.protocol);
+      throw protocolFault(`the reducer worker speaks protocol version ${PROTOCOL_VERSION} but the page speaks version ${page}; reload the page to load the matching worker (a stale cached worker looks like this)`);
+    }
+    checkDefine(request);
+    const rules = request.rules;
+    timeoutMs = request.timeoutMs;
+    categorySeparator = rules.categorySeparator;
+    systemPrefix = rules.systemPrefix;
+    linkEventType = rules.linkEventType;
+    linkSeparator = rules.linkSeparator;
+    eventsStore = rules.eventsStore;
+    readBatchSize = rules.readBatch;
+    heartbeatMs = rules.heartbeatMs;
+    const def = define(String(request.source ?? ''));
+    definition = def;
+    logs = def.logged;
+    return { op: 'defined', protocol: PROTOCOL_VERSION, biState: def.biState, partitioned: def.by !== null };
   },
   restore({ checkpoint }) {
+    needsDefinition('restore');
+    if (!checkpoint || typeof checkpoint !== 'object' || typeof checkpoint.position !== 'number' || !Array.isArray(checkpoint.partitions)) {
+      throw protocolFault('restore sent no checkpoint of {position, eventsProcessed, shared, partitions: [[key, state], ...]}');
+    }
     position = checkpoint.position;
     eventsProcessed = checkpoint.eventsProcessed;
     shared = checkpoint.shared ?? undefined;
     partitions = new Map(checkpoint.partitions);
     return { op: 'restored', position };
   },
-  catchUp: (message) => catchUp(message),
+  catchUp(request) {
+    needsDefinition('catchUp');
+    return catchUp(request);
+  },
   state({ partition }) {
+    needsDefinition('state');
     const state = stateOf(partition);
     return { op: 'state', state, result: result(state) };
   },
   checkpoint() {
+    needsDefinition('checkpoint');
     return { op: 'checkpoint', checkpoint: { position, eventsProcessed, shared: shared ?? null, partitions: [...partitions] } };
   },
   partitions() {
+    needsDefinition('partitions');
     return { op: 'partitions', keys: [...partitions.keys()] };
   },
 };
 
 self.onmessage = async ({ data }) => {
+  const id = data && typeof data === 'object' ? data.id : undefined;
   try {
-    postMessage({ id: data.id, ...(await handlers[data.op](data)) });
+    if (!data || typeof data !== 'object') throw protocolFault('the worker got a message that is not a request');
+    const op = data.op;
+    if (typeof op !== 'string' || !Object.prototype.hasOwnProperty.call(requests, op)) {
+      throw protocolFault(`the worker does not understand request '${op}'`);
+    }
+    postMessage({ id, ...(await requests[op](data)) });
   } catch (error) {
-    const fault = error instanceof Fault ? error : new Fault(`${error && error.name}: ${error && error.message}`);
-    postMessage({ id: data.id, op: 'fault', reason: fault.message, line: fault.line ?? null, position });
+    const fault = error instanceof FaultError
+      ? error.fault
+      : { kind: 'protocol', message: `the worker failed on request '${data && data.op}': ${errorText(error)}` };
+    postMessage({ id, op: 'fault', fault });
   }
 };

@@ -33,9 +33,13 @@ pub enum StoreError {
     /// Occurs when a caller appends to a stream that a projection writes:
     /// only that projection may append there.
     StreamOwned { stream: String, projection: String },
-    /// Occurs when the browser's storage fails: quota, a closed database,
-    /// an aborted transaction. Nothing of the failed call was written.
+    /// Occurs when the browser's storage fails: quota, an aborted
+    /// transaction. Nothing of the failed call was written.
     Storage(String),
+    /// Occurs when the sandbox cannot be used from this page: it is not
+    /// open, a newer build closed it from another tab, or its database was
+    /// written by a newer build. The message says which, and what to do.
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -49,6 +53,7 @@ impl StoreError {
             StoreError::InvalidArgument(_) => "InvalidArgument",
             StoreError::StreamOwned { .. } => "StreamOwned",
             StoreError::Storage(_) => "StorageError",
+            StoreError::Unavailable(_) => "SandboxUnavailable",
         }
     }
 }
@@ -78,6 +83,7 @@ impl fmt::Display for StoreError {
                 "stream '{stream}' is written by projection '{projection}', and only it may append there; reset or delete the projection to release it"
             ),
             StoreError::Storage(message) => write!(f, "storage failed: {message}"),
+            StoreError::Unavailable(message) => f.write_str(message),
         }
     }
 }

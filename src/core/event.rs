@@ -101,7 +101,7 @@ impl RecordedEvent {
             return None;
         }
         let text: String = serde_json::from_str(self.data.get()).ok()?;
-        let (version, stream) = text.split_once('@')?;
+        let (version, stream) = text.split_once(LINK_SEPARATOR)?;
         Some((version.parse().ok()?, stream.to_string()))
     }
 }
@@ -150,17 +150,24 @@ impl StreamInfo {
     }
 }
 
+/// A stream's category ends at the first of these (see [`category_of`]).
+pub const CATEGORY_SEPARATOR: char = '-';
+/// Names that start with this are system streams.
+pub const SYSTEM_PREFIX: char = '$';
+/// Between the version and the stream in a link's data (`"3@account-1"`).
+pub const LINK_SEPARATOR: char = '@';
+
 /// The category of a stream is the text before its first `-`; a name without
 /// one is its own category (`account-42` → `account`).
 pub fn category_of(stream: &str) -> &str {
     stream
-        .split_once('-')
+        .split_once(CATEGORY_SEPARATOR)
         .map_or(stream, |(category, _)| category)
 }
 
 /// System streams (`$`-prefixed) are allowed but hidden from default lists.
 pub fn is_system_stream(stream: &str) -> bool {
-    stream.starts_with('$')
+    stream.starts_with(SYSTEM_PREFIX)
 }
 
 pub fn validate_stream_name(stream: &str) -> Result<(), StoreError> {

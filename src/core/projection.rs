@@ -100,6 +100,15 @@ impl ProjectionRecord {
         };
     }
 
+    /// Whether `stored` is still the run this row describes: same
+    /// generation, same source, same status. Another tab that reset,
+    /// changed or stopped the projection makes it differ.
+    pub fn same_run_as(&self, stored: &ProjectionRecord) -> bool {
+        self.generation == stored.generation
+            && self.source == stored.source
+            && self.status == stored.status
+    }
+
     pub fn fault(&mut self, reason: String, line: Option<u32>) {
         self.status = ProjectionStatus::Faulted;
         self.reason = Some(reason);

@@ -2,10 +2,11 @@
 //! the store the native tests run against.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::EventStore;
+use super::{EventStore, ProjectionRows};
 use crate::core::event::iso8601_from_millis;
+use crate::core::projection::ProjectionRecord;
 use crate::core::{
     decide_append, AppendDecision, AppendFacts, AppendResult, Direction, ExpectedVersion,
     ProposedEvent, ReadRequest, RecordedEvent, StoreError, StoredEventRef, StreamInfo,
@@ -24,6 +25,7 @@ struct State {
     streams: Vec<StreamInfo>,
     stream_index: HashMap<String, usize>,
     positions_by_id: HashMap<String, u64>,
+    projections: BTreeMap<String, ProjectionRecord>,
 }
 
 impl MemoryStore {
@@ -184,5 +186,28 @@ impl EventStore for MemoryStore {
         Ok(self.select(request, |event| {
             event.correlation_id().as_deref() == Some(correlation_id)
         }))
+    }
+}
+
+impl ProjectionRows for MemoryStore {
+    async fn projections(&self) -> Result<Vec<ProjectionRecord>, StoreError> {
+        Ok(self.state.borrow().projections.values().cloned().collect())
+    }
+
+    async fn projection(&self, name: &str) -> Result<Option<ProjectionRecord>, StoreError> {
+        Ok(self.state.borrow().projections.get(name).cloned())
+    }
+
+    async fn save_projection(&self, record: &ProjectionRecord) -> Result<(), StoreError> {
+        self.state
+            .borrow_mut()
+            .projections
+            .insert(record.name.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn delete_projection(&self, name: &str) -> Result<(), StoreError> {
+        self.state.borrow_mut().projections.remove(name);
+        Ok(())
     }
 }

@@ -3,10 +3,12 @@
 //! conformance suite (`tests/conformance/`).
 
 pub mod memory;
+pub mod rows;
 
 #[cfg(target_arch = "wasm32")]
 pub mod indexeddb;
 
+use crate::core::projection::ProjectionRecord;
 use crate::core::{
     AppendResult, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent, StoreError,
     StreamInfo,
@@ -67,4 +69,22 @@ pub trait EventStore {
         correlation_id: &str,
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
+}
+
+/// Where projections' rows (definition, status, checkpoint) are kept, beside
+/// the events. A trait of its own so the projection scheduler runs natively
+/// against the memory store.
+#[allow(async_fn_in_trait)]
+pub trait ProjectionRows {
+    /// Every saved projection.
+    async fn projections(&self) -> Result<Vec<ProjectionRecord>, StoreError>;
+
+    /// One projection's row, `None` when there is none.
+    async fn projection(&self, name: &str) -> Result<Option<ProjectionRecord>, StoreError>;
+
+    /// Creates or replaces one projection's row.
+    async fn save_projection(&self, record: &ProjectionRecord) -> Result<(), StoreError>;
+
+    /// Removes a projection's row; a missing one is left alone.
+    async fn delete_projection(&self, name: &str) -> Result<(), StoreError>;
 }

@@ -16,6 +16,7 @@ use super::stream_list::StreamList;
 use super::stream_page::StreamPage;
 use super::{Revision, SandboxHandle};
 use crate::core::form::AppendFormText;
+use crate::service::Change;
 
 /// The views re-read at most once per this many milliseconds. A lone append
 /// (a person clicking) shows at once; a script appending in a loop costs four
@@ -83,6 +84,21 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
 
+    // A newer build took the database in another tab: nothing works here
+    // any more until a reload, so the page says so above everything.
+    let closed = use_state(|| None::<String>);
+    {
+        let closed = closed.clone();
+        use_effect_with(props.sandbox.clone(), move |sandbox| {
+            let subscription = sandbox.0.subscribe(move |change| {
+                if let Change::Closed { reason } = change {
+                    closed.set(Some(reason.clone()));
+                }
+            });
+            move || drop(subscription)
+        });
+    }
+
     let draft = Draft {
         text: (*draft_text).clone(),
         set: {
@@ -143,6 +159,12 @@ pub fn app(props: &AppProps) -> Html {
                     { format!("sandbox: {}", props.sandbox.0.name()) }
                 </span>
             </header>
+            if let Some(reason) = &*closed {
+                <section class="error-banner" role="alert">
+                    <p>{ reason }</p>
+                    <button type="button" onclick={|_| reload_page()}>{ "Reload" }</button>
+                </section>
+            }
             <main>{ page }</main>
         </ContextProvider<Draft>>
         </ContextProvider<Revision>>
@@ -163,10 +185,32 @@ fn coming_soon(title: &str, what: &str) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct OpenFailedProps {
     pub message: String,
+    /// The sandbox is there, but this page cannot use it (a newer build's).
+    pub unavailable: bool,
+}
+
+/// Shown while another tab's older connection blocks the open, instead of a
+/// page that loads forever.
+#[function_component(OpenBlocked)]
+pub fn open_blocked() -> Html {
+    html! {
+        <main>
+            <section class="error-banner" role="alert">
+                <h1>{ "Waiting for another tab" }</h1>
+                <p>{ "Another tab has this sandbox open with an older version of es-sandbox, and it has not let go. Close or reload that tab; this page goes on by itself then." }</p>
+            </section>
+        </main>
+    }
+}
+
+fn reload_page() {
+    if let Some(Err(error)) = web_sys::window().map(|window| window.location().reload()) {
+        web_sys::console::error_2(&"could not reload the page".into(), &error);
+    }
 }
 
 /// Shown when the store cannot be opened (storage disabled, quota, a newer
-/// schema in another tab), instead of a blank page.
+/// schema), instead of a blank page.
 #[function_component(OpenFailed)]
 pub fn open_failed(props: &OpenFailedProps) -> Html {
     html! {
@@ -174,7 +218,9 @@ pub fn open_failed(props: &OpenFailedProps) -> Html {
             <section class="error-banner" role="alert">
                 <h1>{ "The sandbox could not be opened" }</h1>
                 <p>{ &props.message }</p>
-                <p>{ "IndexedDB may be disabled (private browsing), or the disk is full." }</p>
+                if !props.unavailable {
+                    <p>{ "IndexedDB may be disabled (private browsing), or the disk is full." }</p>
+                }
             </section>
         </main>
     }

@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use super::app::Draft;
 use super::route::Route;
-use super::{run, SandboxHandle};
+use super::{run, use_sandbox};
 use crate::core::form::{parse_append_form, AppendFormText, FieldError, FormField};
 use crate::core::{ExpectedVersion, ReadRequest, RecordedEvent, StoreError};
 
@@ -24,7 +24,7 @@ enum Outcome {
 
 #[function_component(AppendForm)]
 pub fn append_form(props: &AppendFormProps) -> Html {
-    let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
+    let sandbox = use_sandbox();
     let form = use_state(|| props.initial.clone());
     let field_errors = use_state(Vec::<FieldError>::new);
     let outcome = use_state(|| Outcome::None);

@@ -50,9 +50,9 @@ pub fn code_editor(props: &CodeEditorProps) -> Html {
                 match mount(&host, &text, on_change).await {
                     Ok(handle) => {
                         let (text, line) = wanted.borrow().clone();
-                        let _ = call(&handle, "setText", &[text.into()]);
+                        call_logged(&handle, "setText", &[text.into()]);
                         let line = line.map_or(JsValue::NULL, JsValue::from);
-                        let _ = call(&handle, "markFaultLine", &[line]);
+                        call_logged(&handle, "markFaultLine", &[line]);
                         *mounted.borrow_mut() = Some(handle);
                     }
                     Err(error) => failed.set(Some(format!(
@@ -63,7 +63,7 @@ pub fn code_editor(props: &CodeEditorProps) -> Html {
             });
             move || {
                 if let Some(handle) = editor.borrow_mut().take() {
-                    let _ = call(&handle, "destroy", &[]);
+                    call_logged(&handle, "destroy", &[]);
                 }
             }
         });
@@ -72,9 +72,9 @@ pub fn code_editor(props: &CodeEditorProps) -> Html {
         let editor = editor.clone();
         use_effect_with(props.text.clone(), move |text| {
             if let Some(handle) = &*editor.borrow() {
-                let current = call(handle, "text", &[]).ok().and_then(|t| t.as_string());
+                let current = call_logged(handle, "text", &[]).and_then(|t| t.as_string());
                 if current.as_deref() != Some(text.as_str()) {
-                    let _ = call(handle, "setText", &[text.into()]);
+                    call_logged(handle, "setText", &[text.into()]);
                 }
             }
         });
@@ -84,7 +84,7 @@ pub fn code_editor(props: &CodeEditorProps) -> Html {
         use_effect_with(props.fault_line, move |line| {
             if let Some(handle) = &*editor.borrow() {
                 let line = line.map_or(JsValue::NULL, JsValue::from);
-                let _ = call(handle, "markFaultLine", &[line]);
+                call_logged(handle, "markFaultLine", &[line]);
             }
         });
     }
@@ -127,26 +127,51 @@ async fn load_editor() -> Result<JsValue, JsValue> {
     }
     let document = window.document().ok_or("no document")?;
     let loaded = Promise::new(&mut |resolve, reject| {
+        let fail = |reason: JsValue| {
+            // `reject` is this promise's own reject function, which does not
+            // throw; its result is always `undefined`, so there is nothing
+            // to handle.
+            let _ = reject.call1(&JsValue::UNDEFINED, &reason);
+        };
         let script = document.create_element("script").and_then(|s| {
             s.dyn_into::<web_sys::HtmlScriptElement>()
                 .map_err(Into::into)
         });
         let Ok(script) = script else {
-            let _ = reject.call1(
-                &JsValue::UNDEFINED,
-                &"could not make a script element".into(),
-            );
+            fail("could not make a script element".into());
             return;
         };
         script.set_src(EDITOR_URL);
         script.set_onload(Some(&resolve));
         script.set_onerror(Some(&reject));
-        if let Some(head) = document.head() {
-            let _ = head.append_child(&script);
+        // Unless the script is on the page, neither handler ever runs and
+        // the wait below would never end: say why instead.
+        let added = match document.head() {
+            Some(head) => head.append_child(&script).map(drop),
+            None => Err("the page has no <head> for the editor's script".into()),
+        };
+        if let Err(error) = added {
+            fail(error);
         }
     });
     JsFuture::from(loaded).await?;
     Reflect::get(&window, &"SandboxEditor".into())
+}
+
+/// Calls `method` on the editor, logging a failure (naming the method) to the
+/// console: these calls only fail if the bundled editor is broken, and the
+/// view has nothing better to show for it.
+fn call_logged(handle: &JsValue, method: &str, args: &[JsValue]) -> Option<JsValue> {
+    match call(handle, method, args) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            web_sys::console::error_2(
+                &format!("code editor: calling {method}() on the editor failed").into(),
+                &error,
+            );
+            None
+        }
+    }
 }
 
 fn call(handle: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {

@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use super::route::Route;
-use super::{run, Revision, SandboxHandle};
+use super::{run, use_sandbox, Revision, SandboxHandle};
 use crate::core::{ReadRequest, RecordedEvent, StoreError};
 
 const PAGE_SIZE: u64 = 50;
@@ -34,7 +34,7 @@ enum Page {
 
 #[function_component(EventPager)]
 pub fn event_pager(props: &EventPagerProps) -> Html {
-    let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
+    let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
     let newest_first = use_state(|| true);
     let page_index = use_state(|| 0u64);

@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use super::app::Draft;
 use super::route::Route;
-use super::{run, Revision, SandboxHandle};
+use super::{run, use_sandbox, Revision};
 use crate::core::form::AppendFormText;
 use crate::core::pretty::pretty_json;
 use crate::core::{ReadRequest, RecordedEvent};
@@ -18,7 +18,7 @@ pub struct EventViewProps {
 
 #[function_component(EventView)]
 pub fn event_view(props: &EventViewProps) -> Html {
-    let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
+    let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
     let draft = use_context::<Draft>().expect("Draft context");
     let event = use_state(|| None::<Result<Option<RecordedEvent>, String>>);

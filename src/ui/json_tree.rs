@@ -2,6 +2,8 @@
 //! are text nodes, never HTML.
 
 use serde_json::Value;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -12,14 +14,17 @@ pub struct JsonTreeProps {
 
 #[function_component(JsonTree)]
 pub fn json_tree(props: &JsonTreeProps) -> Html {
-    let copied = use_state(|| false);
+    let copied = use_state(|| CopyState::NotYet);
     let copy = {
         let (json, copied) = (props.json.clone(), copied.clone());
         Callback::from(move |_: MouseEvent| {
-            if let Some(window) = web_sys::window() {
-                let _ = window.navigator().clipboard().write_text(&json);
-                copied.set(true);
-            }
+            let (json, copied) = (json.clone(), copied.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                copied.set(match copy_text(&json).await {
+                    Ok(()) => CopyState::Done,
+                    Err(_) => CopyState::Failed,
+                });
+            });
         })
     };
     let tree = match serde_json::from_str::<Value>(&props.json) {
@@ -28,10 +33,35 @@ pub fn json_tree(props: &JsonTreeProps) -> Html {
     };
     html! {
         <div class="json-tree">
-            <button class="copy" onclick={copy}>{ if *copied { "Copied" } else { "Copy JSON" } }</button>
+            <button class="copy" onclick={copy}>{ match *copied {
+                CopyState::NotYet => "Copy JSON",
+                CopyState::Done => "Copied",
+                CopyState::Failed => "Copy failed",
+            } }</button>
             <div class="tree" data-testid="json-tree">{ tree }</div>
         </div>
     }
+}
+
+/// What the copy button last did.
+#[derive(Clone, Copy, PartialEq)]
+enum CopyState {
+    NotYet,
+    Done,
+    /// No clipboard (an insecure page) or the browser refused the write;
+    /// the button says so instead of claiming it copied.
+    Failed,
+}
+
+/// Writes `text` to the clipboard, waiting for the browser to accept it.
+async fn copy_text(text: &str) -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let clipboard = window.navigator().clipboard();
+    // `navigator.clipboard` is undefined outside secure contexts.
+    if clipboard.is_undefined() {
+        return Err("no clipboard on this page".into());
+    }
+    JsFuture::from(clipboard.write_text(text)).await.map(drop)
 }
 
 fn node(key: Option<&str>, value: &Value) -> Html {

@@ -1,23 +1,27 @@
 //! The Yew UI. Components reach the store only through the [`SandboxHandle`]
-//! context (the service), never IndexedDB directly.
+//! context (the service, taken with `use_sandbox()`), never IndexedDB directly.
 
 mod app;
 mod append_form;
 mod code_editor;
 mod event_table;
 mod event_view;
+mod hooks;
 mod json_tree;
 mod projections;
 mod route;
 mod stream_list;
 mod stream_page;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::api::ApiInstaller;
+use crate::core::StoreError;
 use crate::service::Sandbox;
 
 pub use app::App;
+use hooks::use_sandbox;
 
 /// The service handle, shared through Yew's context.
 #[derive(Clone)]
@@ -45,7 +49,17 @@ pub fn start() {
     };
     let name = sandbox_name_from_location();
     wasm_bindgen_futures::spawn_local(async move {
-        match Sandbox::open(&name).await {
+        // Shown only while another tab's older connection blocks the open.
+        let blocked: Rc<RefCell<Option<yew::AppHandle<app::OpenBlocked>>>> = Rc::default();
+        let showing = Rc::clone(&blocked);
+        let opened = Sandbox::open(&name, move || {
+            *showing.borrow_mut() = Some(yew::Renderer::<app::OpenBlocked>::new().render());
+        })
+        .await;
+        if let Some(notice) = blocked.borrow_mut().take() {
+            notice.destroy();
+        }
+        match opened {
             Ok(sandbox) => {
                 installer.opened(Rc::clone(&sandbox));
                 yew::Renderer::<App>::with_props(app::AppProps {
@@ -57,6 +71,7 @@ pub fn start() {
                 installer.failed(&error);
                 yew::Renderer::<app::OpenFailed>::with_props(app::OpenFailedProps {
                     message: error.to_string(),
+                    unavailable: matches!(error, StoreError::Unavailable(_)),
                 })
                 .render();
             }

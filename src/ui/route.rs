@@ -64,7 +64,10 @@ impl Route {
 
     pub fn go(&self) {
         if let Some(window) = web_sys::window() {
-            let _ = window.location().set_hash(&self.href());
+            let href = self.href();
+            if let Err(error) = window.location().set_hash(&href) {
+                web_sys::console::error_2(&format!("could not go to {href}").into(), &error);
+            }
         }
     }
 }

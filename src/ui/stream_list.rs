@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use super::route::Route;
-use super::{run, Revision, SandboxHandle};
+use super::{run, use_sandbox, Revision};
 use crate::core::read::stream_filter_matches;
 use crate::core::StreamInfo;
 
@@ -17,7 +17,7 @@ enum Streams {
 
 #[function_component(StreamList)]
 pub fn stream_list() -> Html {
-    let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
+    let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
     let streams = use_state(|| Streams::Loading);
     let filter = use_state(String::new);
@@ -113,7 +113,7 @@ pub fn stream_list() -> Html {
 /// First run: what event sourcing is, and one click to something to look at.
 #[function_component(Welcome)]
 fn welcome() -> Html {
-    let sandbox = use_context::<SandboxHandle>().expect("SandboxHandle context");
+    let sandbox = use_sandbox();
     let state = use_state(|| None::<String>);
     let loading = use_state(|| false);
     let load_sample = {

@@ -1,0 +1,453 @@
+//! The contract between the page and the reducer worker
+//! (`static/reducer-worker.js`), which mirrors it in JSDoc typedefs.
+//!
+//! Every message is JSON. A request carries an `id`, and the worker answers
+//! it with exactly one [`Reply`] carrying the same `id`: the reply it asked
+//! for, or a [`Reply::Fault`]. Between replies the worker sends
+//! [`Heartbeat`]s, with no `id`, which the page's watchdog listens for.
+//!
+//! The page states every store rule the worker needs in [`Request::Define`]
+//! ([`StoreRules`]), so no rule is typed twice; the worker states only the
+//! protocol version it speaks. A worker that does not speak
+//! [`PROTOCOL_VERSION`] (a stale cached script) faults with a
+//! [`Fault::Protocol`] that says so.
+//!
+//! The second contract is the `events` row the worker reads straight from
+//! IndexedDB: [`EventRow`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::core::event::{CATEGORY_SEPARATOR, LINK_EVENT_TYPE, LINK_SEPARATOR, SYSTEM_PREFIX};
+pub use crate::storage::rows::EventRow;
+use crate::storage::rows::EVENTS_STORE;
+
+/// Bump when a message changes shape; the worker states the same number.
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// What the page asks. `id` travels beside it (see [`Envelope`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum Request {
+    /// Compile the projection. Answered by [`Reply::Defined`].
+    #[serde(rename_all = "camelCase")]
+    Define {
+        protocol: u32,
+        source: String,
+        /// The most milliseconds one handler call may take.
+        timeout_ms: u32,
+        rules: StoreRules,
+    },
+    /// Continue from a saved checkpoint. Answered by [`Reply::Restored`].
+    Restore { checkpoint: Checkpoint },
+    /// Fold every stored event after the worker's position up to `to`,
+    /// inclusive. Answered by [`Reply::CaughtUp`].
+    #[serde(rename_all = "camelCase")]
+    CatchUp {
+        /// The IndexedDB database to read [`EventRow`]s from.
+        database: String,
+        to: i64,
+        /// Send a [`Heartbeat::Starting`] before every event, so a handler
+        /// that never returns can be named.
+        careful: bool,
+        /// Streams this projection writes; it never reads them back.
+        owned_streams: Vec<String>,
+    },
+    /// One partition's state (the root with none; the shared state of a
+    /// bi-state projection) and its result. Answered by [`Reply::State`].
+    State { partition: Option<String> },
+    /// Everything needed to continue later. Answered by [`Reply::Checkpoint`].
+    Checkpoint,
+    /// The partition keys. Answered by [`Reply::Partitions`].
+    Partitions,
+}
+
+/// A request with the number its reply will carry.
+#[derive(Debug, Serialize)]
+pub struct Envelope<'a> {
+    pub id: u32,
+    #[serde(flatten)]
+    pub request: &'a Request,
+}
+
+/// The store's rules the worker applies, sent with every `define`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreRules {
+    /// A stream's category is the text before the first of these.
+    pub category_separator: String,
+    /// Streams whose name starts with this are system streams.
+    pub system_prefix: String,
+    /// The event type of a link event ...
+    pub link_event_type: String,
+    /// ... whose data is the string `"{version}{link_separator}{stream}"`.
+    pub link_separator: String,
+    /// The object store of [`EventRow`]s, keyed by position.
+    pub events_store: String,
+    /// How many rows one read asks IndexedDB for.
+    pub read_batch: u32,
+    /// The longest the worker stays silent while it is busy.
+    pub heartbeat_ms: u32,
+}
+
+impl StoreRules {
+    pub fn current() -> StoreRules {
+        StoreRules {
+            category_separator: CATEGORY_SEPARATOR.to_string(),
+            system_prefix: SYSTEM_PREFIX.to_string(),
+            link_event_type: LINK_EVENT_TYPE.to_string(),
+            link_separator: LINK_SEPARATOR.to_string(),
+            events_store: EVENTS_STORE.to_string(),
+            read_batch: 5000,
+            heartbeat_ms: 50,
+        }
+    }
+}
+
+/// What the worker answers, tagged by `op`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum Reply {
+    /// `protocol` is the version the worker speaks; a worker from before
+    /// versions were stated lacks it, and its reply is not understood.
+    #[serde(rename_all = "camelCase")]
+    Defined {
+        protocol: u32,
+        bi_state: bool,
+        partitioned: bool,
+    },
+    Restored {
+        position: i64,
+    },
+    #[serde(rename_all = "camelCase")]
+    CaughtUp {
+        #[serde(flatten)]
+        progress: Progress,
+        /// What handlers emitted or linked, in order.
+        emitted: Vec<Emitted>,
+        /// `log()` lines since the last reply.
+        logs: Vec<LogLine>,
+    },
+    State {
+        state: Option<Value>,
+        result: Option<Value>,
+    },
+    Checkpoint {
+        checkpoint: Checkpoint,
+    },
+    Partitions {
+        keys: Vec<String>,
+    },
+    Fault {
+        fault: Fault,
+    },
+}
+
+impl Reply {
+    /// The `op` of this reply, for messages that name an unexpected one.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Reply::Defined { .. } => "defined",
+            Reply::Restored { .. } => "restored",
+            Reply::CaughtUp { .. } => "caughtUp",
+            Reply::State { .. } => "state",
+            Reply::Checkpoint { .. } => "checkpoint",
+            Reply::Partitions { .. } => "partitions",
+            Reply::Fault { .. } => "fault",
+        }
+    }
+}
+
+/// Messages with no `id`: the worker is alive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum Heartbeat {
+    /// Still folding; `position` is the last event done.
+    Progress { position: i64 },
+    /// About to hand this event to its handler (careful runs only).
+    Starting { at: EventAt },
+}
+
+/// How far a projection got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    /// The last global position processed, -1 before any.
+    pub position: i64,
+    pub events_processed: u64,
+    pub partitions: u64,
+}
+
+/// The worker's whole state at a position: what a restart continues from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checkpoint {
+    pub position: i64,
+    pub events_processed: u64,
+    /// The shared state of a bi-state projection.
+    #[serde(default)]
+    pub shared: Option<Value>,
+    /// Partition keys and states, in the order the partitions were created.
+    /// The root state of an unpartitioned projection has the key `""`.
+    pub partitions: Vec<(String, Value)>,
+}
+
+/// An event a handler emitted (or linked, with type `$>`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Emitted {
+    pub stream: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub data: Value,
+    pub metadata: Value,
+    /// The position of the event whose handler emitted it.
+    pub source_position: i64,
+}
+
+/// One `log()` line and the event that produced it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub message: String,
+    pub position: Option<i64>,
+    pub stream: Option<String>,
+    pub version: Option<u64>,
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+}
+
+/// Which event something happened at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventAt {
+    pub position: i64,
+    pub stream: String,
+    pub version: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+}
+
+impl std::fmt::Display for EventAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "position {} ({}@{}, {})",
+            self.position, self.version, self.stream, self.event_type
+        )
+    }
+}
+
+/// Why the worker could not do what it was asked. The page turns it into
+/// the text a person reads ([`Fault::reason`]), in this one place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Fault {
+    /// The source does not compile, or uses the dialect wrongly.
+    Definition { message: String, line: Option<u32> },
+    /// A handler (or `partitionBy`, `$init`, …) threw.
+    Threw {
+        handler: String,
+        at: EventAt,
+        error: String,
+        line: Option<u32>,
+    },
+    /// A handler returned, but took longer than the limit.
+    #[serde(rename_all = "camelCase")]
+    TooSlow {
+        handler: String,
+        at: EventAt,
+        took_ms: u32,
+        limit_ms: u32,
+    },
+    /// The worker could not read the store.
+    Storage { message: String },
+    /// The page and the worker do not understand each other.
+    Protocol { message: String },
+}
+
+impl Fault {
+    /// The text a person reads, with the source line when one is known.
+    pub fn reason(&self) -> String {
+        let text = match self {
+            Fault::Definition { message, .. } => message.clone(),
+            Fault::Threw {
+                handler, at, error, ..
+            } => format!("{handler} threw at {at}: {error}"),
+            Fault::TooSlow {
+                handler,
+                at,
+                took_ms,
+                limit_ms,
+            } => format!("{handler} ran {took_ms} ms at {at}, longer than the {limit_ms} ms limit"),
+            Fault::Storage { message } => {
+                format!("the worker could not read the sandbox: {message}")
+            }
+            Fault::Protocol { message } => message.clone(),
+        };
+        match self.line() {
+            Some(line) => format!("{text} (line {line} of the source)"),
+            None => text,
+        }
+    }
+
+    /// The line of the source the fault points at, when the engine said.
+    pub fn line(&self) -> Option<u32> {
+        match self {
+            Fault::Definition { line, .. } | Fault::Threw { line, .. } => *line,
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at() -> EventAt {
+        EventAt {
+            position: 9,
+            stream: "account-alan".into(),
+            version: 2,
+            event_type: "Withdrawn".into(),
+        }
+    }
+
+    #[test]
+    fn requests_are_tagged_by_op_with_the_id_beside_them() {
+        let request = Request::CatchUp {
+            database: "es-sandbox/x".into(),
+            to: 41,
+            careful: false,
+            owned_streams: vec!["out".into()],
+        };
+        let json = serde_json::to_value(Envelope {
+            id: 7,
+            request: &request,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            json!({"id": 7, "op": "catchUp", "database": "es-sandbox/x", "to": 41,
+                   "careful": false, "ownedStreams": ["out"]})
+        );
+        let json = serde_json::to_value(Envelope {
+            id: 8,
+            request: &Request::Checkpoint,
+        })
+        .unwrap();
+        assert_eq!(json, json!({"id": 8, "op": "checkpoint"}));
+    }
+
+    #[test]
+    fn define_carries_the_protocol_version_and_the_store_rules() {
+        let json = serde_json::to_value(Request::Define {
+            protocol: PROTOCOL_VERSION,
+            source: "fromAll()".into(),
+            timeout_ms: 250,
+            rules: StoreRules::current(),
+        })
+        .unwrap();
+        assert_eq!(json["protocol"], json!(PROTOCOL_VERSION));
+        assert_eq!(json["timeoutMs"], json!(250));
+        assert_eq!(json["rules"]["categorySeparator"], json!("-"));
+        assert_eq!(json["rules"]["linkEventType"], json!("$>"));
+        assert_eq!(json["rules"]["eventsStore"], json!("events"));
+    }
+
+    #[test]
+    fn replies_read_what_the_worker_sends() {
+        let caught_up: Reply = serde_json::from_value(json!({
+            "id": 3, "op": "caughtUp", "position": 9, "eventsProcessed": 10, "partitions": 2,
+            "emitted": [{"stream": "out", "type": "Seen", "data": {"n": 1},
+                         "metadata": {}, "sourcePosition": 9}],
+            "logs": [{"message": "hi", "position": 9, "stream": "a-1", "version": 0, "type": "T"}]
+        }))
+        .unwrap();
+        let Reply::CaughtUp {
+            progress,
+            emitted,
+            logs,
+        } = caught_up
+        else {
+            panic!("not caughtUp: {caught_up:?}");
+        };
+        assert_eq!(
+            progress,
+            Progress {
+                position: 9,
+                events_processed: 10,
+                partitions: 2
+            }
+        );
+        assert_eq!(emitted[0].data, json!({"n": 1}));
+        assert_eq!(logs[0].message, "hi");
+
+        let state: Reply = serde_json::from_value(
+            json!({"id": 4, "op": "state", "state": null, "result": {"a": 1}}),
+        )
+        .unwrap();
+        assert_eq!(
+            state,
+            Reply::State {
+                state: None,
+                result: Some(json!({"a": 1}))
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_reply_is_an_error_not_a_default() {
+        assert!(serde_json::from_value::<Reply>(json!({"op": "stateOf", "id": 1})).is_err());
+    }
+
+    #[test]
+    fn checkpoints_keep_partition_order() {
+        let checkpoint: Checkpoint = serde_json::from_value(json!({
+            "position": 5, "eventsProcessed": 6, "shared": null,
+            "partitions": [["b", {"n": 1}], ["a", 2]]
+        }))
+        .unwrap();
+        let keys: Vec<&str> = checkpoint
+            .partitions
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(keys, ["b", "a"]);
+    }
+
+    #[test]
+    fn fault_reasons_name_the_handler_the_event_and_the_line() {
+        let threw = Fault::Threw {
+            handler: "Withdrawn".into(),
+            at: at(),
+            error: "Error: overdrawn by 25".into(),
+            line: Some(7),
+        };
+        assert_eq!(
+            threw.reason(),
+            "Withdrawn threw at position 9 (2@account-alan, Withdrawn): Error: overdrawn by 25 (line 7 of the source)"
+        );
+        let slow = Fault::TooSlow {
+            handler: "Withdrawn".into(),
+            at: at(),
+            took_ms: 300,
+            limit_ms: 250,
+        };
+        assert_eq!(
+            slow.reason(),
+            "Withdrawn ran 300 ms at position 9 (2@account-alan, Withdrawn), longer than the 250 ms limit"
+        );
+        let json = serde_json::to_value(Reply::Fault { fault: slow }).unwrap();
+        assert_eq!(json["fault"]["kind"], json!("tooSlow"));
+        assert_eq!(json["fault"]["tookMs"], json!(300));
+    }
+
+    #[test]
+    fn heartbeats_name_the_event_about_to_run() {
+        let beat: Heartbeat = serde_json::from_value(json!({
+            "op": "starting", "at": {"position": 9, "stream": "account-alan", "version": 2, "type": "Withdrawn"}
+        }))
+        .unwrap();
+        assert_eq!(beat, Heartbeat::Starting { at: at() });
+    }
+}

@@ -1,0 +1,212 @@
+//! The IndexedDB backend, through the `idb` crate.
+//!
+//! **Invariant:** an append is one readwrite transaction over `events` and
+//! `streams`, and the core's append rule decides what it writes. The facts it
+//! decides on are either read inside that transaction (the slow path), or are
+//! the heads this connection last saw (the fast path), in which case the
+//! unique keys (`position`, `[stream, version]`, `id`) check them as the rows
+//! are added: a stale head makes an `add` fail, the transaction aborts, and
+//! the slow path runs. IndexedDB serialises readwrite transactions over the
+//! same stores, across tabs too, so two appends with the same expected
+//! version cannot both succeed; and a transaction that fails is rolled back
+//! whole, so a failed append leaves no trace.
+//!
+//! - `schema`: opening, the versioned upgrades, and the connection's
+//!   lifecycle (a newer build in another tab, a blocked open);
+//! - `append`: both append paths and soft delete;
+//! - `reads`: every read;
+//! - `projection_rows`: the projections store.
+
+mod append;
+mod projection_rows;
+mod reads;
+mod schema;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use idb::{Database, TransactionMode};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::rows::EventRow;
+use super::EventStore;
+use crate::core::{
+    AppendResult, Direction, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent,
+    StoreError, StreamInfo,
+};
+use append::KnownHeads;
+pub use schema::{OpenWatch, SCHEMA_VERSION};
+
+pub struct IndexedDbStore {
+    database: Database,
+    heads: RefCell<KnownHeads>,
+    /// Set when this connection was closed because a newer build opened the
+    /// database; every call then says so instead of failing obscurely.
+    closed: Rc<Cell<bool>>,
+}
+
+impl IndexedDbStore {
+    pub fn close(&self) {
+        self.closed.set(true);
+        self.database.close();
+    }
+
+    /// A transaction over just the stores a call needs, so it does not queue
+    /// behind appends longer than it must.
+    fn transaction(
+        &self,
+        stores: &[&str],
+        mode: TransactionMode,
+    ) -> Result<idb::Transaction, StoreError> {
+        if self.closed.get() {
+            return Err(closed_for_newer_version());
+        }
+        self.database
+            .transaction(stores, mode)
+            .map_err(storage_error)
+    }
+
+    fn read_transaction(&self, stores: &[&str]) -> Result<idb::Transaction, StoreError> {
+        self.transaction(stores, TransactionMode::ReadOnly)
+    }
+}
+
+impl EventStore for IndexedDbStore {
+    async fn append(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+    ) -> Result<AppendResult, StoreError> {
+        if let Some(result) = self
+            .append_from_known_heads(stream, &batch, expected)
+            .await?
+        {
+            return Ok(result);
+        }
+        self.append_after_reading_heads(stream, batch, expected)
+            .await
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_stream_rows(stream, request).await
+    }
+
+    async fn read_all(&self, request: ReadRequest) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_all_rows(request).await
+    }
+
+    async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError> {
+        self.stream_rows().await
+    }
+
+    async fn soft_delete(&self, stream: &str) -> Result<(), StoreError> {
+        self.truncate_stream(stream).await
+    }
+
+    async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {
+        self.stream_row(stream).await
+    }
+
+    async fn read_category(
+        &self,
+        category: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_category_rows(category, request).await
+    }
+
+    async fn read_by_type(
+        &self,
+        event_type: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_index(schema::BY_TYPE, event_type, request).await
+    }
+
+    async fn read_by_correlation(
+        &self,
+        correlation_id: &str,
+        request: ReadRequest,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_index(schema::BY_CORRELATION, correlation_id, request)
+            .await
+    }
+}
+
+fn pair(text: &str, number: f64) -> JsValue {
+    js_sys::Array::of2(&JsValue::from_str(text), &JsValue::from_f64(number)).into()
+}
+
+fn in_direction(mut records: Vec<RecordedEvent>, direction: Direction) -> Vec<RecordedEvent> {
+    if direction == Direction::Backwards {
+        records.reverse();
+    }
+    records
+}
+
+fn rows_to_records(rows: Vec<JsValue>) -> Result<Vec<RecordedEvent>, StoreError> {
+    rows.into_iter()
+        .map(|row| from_js::<EventRow>(row)?.into_record())
+        .collect()
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, StoreError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|error| {
+            StoreError::Storage(format!("could not convert a row for IndexedDB: {error}"))
+        })
+}
+
+fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue) -> Result<T, StoreError> {
+    serde_wasm_bindgen::from_value(value).map_err(|error| {
+        StoreError::Storage(format!("a stored row has an unexpected shape: {error}"))
+    })
+}
+
+/// Turns an IndexedDB failure into a message a person can act on.
+fn storage_error(error: idb::Error) -> StoreError {
+    let message = error.to_string();
+    if message.contains("QuotaExceeded") {
+        quota_full(&message)
+    } else if message.contains("connection is closing") {
+        closed_for_newer_version()
+    } else {
+        StoreError::Storage(message)
+    }
+}
+
+/// Turns the error a failed request or aborted transaction carries (a
+/// `DOMException`, or nothing) into a `StoreError`.
+fn dom_error(error: &JsValue, what: &str) -> StoreError {
+    let exception = error.dyn_ref::<web_sys::DomException>();
+    let name = exception.map(|e| e.name()).unwrap_or_default();
+    let message = exception.map(|e| e.message()).unwrap_or_default();
+    match name.as_str() {
+        "QuotaExceededError" => quota_full(&message),
+        "" => StoreError::Storage(format!("{what} was aborted; nothing was written")),
+        _ => StoreError::Storage(format!(
+            "{what} failed with {name}: {message}; nothing was written"
+        )),
+    }
+}
+
+/// A full quota is the one storage failure people can fix themselves, so
+/// its message says how.
+fn quota_full(detail: &str) -> StoreError {
+    StoreError::Storage(format!(
+        "the browser's storage quota is full, so nothing was written ({detail}); free disk space or delete old sandboxes and try again"
+    ))
+}
+
+fn closed_for_newer_version() -> StoreError {
+    StoreError::Unavailable(
+        "a newer version of es-sandbox opened this sandbox in another tab, so this tab closed it; reload this page to continue".into(),
+    )
+}

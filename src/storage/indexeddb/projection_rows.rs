@@ -1,0 +1,67 @@
+//! The `projections` store: one row per projection, keyed by name.
+
+use idb::{ObjectStore, TransactionMode};
+use wasm_bindgen::JsValue;
+
+use super::append::committed;
+use super::{from_js, storage_error, to_js, IndexedDbStore};
+use crate::core::projection::ProjectionRecord;
+use crate::core::StoreError;
+use crate::storage::rows::PROJECTIONS_STORE;
+use crate::storage::ProjectionRows;
+
+impl ProjectionRows for IndexedDbStore {
+    async fn projections(&self) -> Result<Vec<ProjectionRecord>, StoreError> {
+        let rows = self
+            .read_transaction(&[PROJECTIONS_STORE])?
+            .object_store(PROJECTIONS_STORE)
+            .map_err(storage_error)?
+            .get_all(None, None)
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?;
+        rows.into_iter().map(from_js).collect()
+    }
+
+    async fn projection(&self, name: &str) -> Result<Option<ProjectionRecord>, StoreError> {
+        let row = self
+            .read_transaction(&[PROJECTIONS_STORE])?
+            .object_store(PROJECTIONS_STORE)
+            .map_err(storage_error)?
+            .get(JsValue::from_str(name))
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?;
+        row.map(from_js).transpose()
+    }
+
+    async fn save_projection(&self, record: &ProjectionRecord) -> Result<(), StoreError> {
+        let row = to_js(record)?;
+        self.change_projections(|store| store.put(&row, None).map(drop))
+            .await
+    }
+
+    async fn delete_projection(&self, name: &str) -> Result<(), StoreError> {
+        self.change_projections(|store| store.delete(JsValue::from_str(name)).map(drop))
+            .await
+    }
+}
+
+impl IndexedDbStore {
+    /// One readwrite transaction on the projections store, committed.
+    async fn change_projections(
+        &self,
+        change: impl FnOnce(&ObjectStore) -> Result<(), idb::Error>,
+    ) -> Result<(), StoreError> {
+        let transaction = self.transaction(&[PROJECTIONS_STORE], TransactionMode::ReadWrite)?;
+        change(
+            &transaction
+                .object_store(PROJECTIONS_STORE)
+                .map_err(storage_error)?,
+        )
+        .map_err(storage_error)?;
+        committed(transaction, "saving the projection")
+            .await
+            .map_err(|commit| commit.into_error())
+    }
+}

@@ -1,0 +1,18 @@
+//! Hooks the views share.
+
+use yew::prelude::*;
+
+use super::SandboxHandle;
+
+/// The service handle from context: the one way a view reaches the store.
+///
+/// The shell (`App` in `app.rs`) provides it around every view, so a missing
+/// context is a programming error (a component rendered outside `App`), and
+/// this is the one place that says so.
+#[hook]
+pub fn use_sandbox() -> SandboxHandle {
+    use_context::<SandboxHandle>().expect(
+        "use_sandbox: no SandboxHandle in context; `App` (src/ui/app.rs) provides it, \
+         so this component must be rendered inside `App`",
+    )
+}

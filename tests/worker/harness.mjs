@@ -1,0 +1,277 @@
+// Runs static/reducer-worker.js in a node `vm` context, with an in-memory
+// IndexedDB that implements exactly what the worker uses, and checks every
+// message it sends against the shapes of src/projections/protocol.rs.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import vm from 'node:vm';
+import { performance } from 'node:perf_hooks';
+
+// REDUCER_WORKER=path runs the tests against another copy of the script.
+const WORKER_PATH = process.env.REDUCER_WORKER ?? new URL('../../static/reducer-worker.js', import.meta.url);
+const WORKER_SOURCE = fs.readFileSync(WORKER_PATH, 'utf8');
+const WORKER_SCRIPT = new vm.Script(WORKER_SOURCE, { filename: 'reducer-worker.js' });
+
+export const PROTOCOL_VERSION = 2;
+export const DATABASE = 'es-sandbox/test';
+
+/** StoreRules::current() in protocol.rs, with a small read batch. */
+export const RULES = Object.freeze({
+  categorySeparator: '-',
+  systemPrefix: '$',
+  linkEventType: '$>',
+  linkSeparator: '@',
+  eventsStore: 'events',
+  readBatch: 3,
+  heartbeatMs: 50,
+});
+
+/**
+ * EventRows as the store writes them, from [stream, type, data?, metadata?]:
+ * positions from 0, versions per stream from 0.
+ */
+export function rows(events) {
+  const versions = new Map();
+  return events.map(([stream, type, data = {}, metadata = {}], position) => {
+    const version = versions.get(stream) ?? 0;
+    versions.set(stream, version + 1);
+    const row = {
+      position, stream, version, id: `id-${position}`, type,
+      data: JSON.stringify(data), metadata: JSON.stringify(metadata),
+      created: new Date(Date.UTC(2024, 0, 1, 0, 0, position)).toISOString(),
+    };
+    if (typeof metadata.$correlationId === 'string') row.correlationId = metadata.$correlationId;
+    return row;
+  });
+}
+
+/**
+ * The part of IndexedDB the worker uses: open(name) with onsuccess /
+ * onerror / onupgradeneeded, db.transaction([store]).objectStore(store)
+ * .getAll(range, count), IDBKeyRange.bound(lo, hi), db.close().
+ */
+export class FakeIndexedDB {
+  /** @param {Record<string, Record<string, object[]>>} databases name → store → rows */
+  constructor(databases) {
+    this.databases = databases;
+    this.reads = [];
+    this.opened = 0;
+    this.closed = 0;
+    this.failReads = false;
+  }
+
+  open(name) {
+    const request = { result: undefined, error: null, transaction: null, onsuccess: null, onerror: null, onupgradeneeded: null };
+    setTimeout(() => {
+      const stores = this.databases[name];
+      if (!stores) {
+        let aborted = false;
+        request.transaction = { abort: () => { aborted = true; } };
+        request.onupgradeneeded?.({ target: request });
+        assert.ok(aborted, 'the worker aborts the upgrade of a database that does not exist');
+        request.error = { name: 'AbortError', message: 'The transaction was aborted.' };
+        request.onerror?.({ target: request });
+        return;
+      }
+      this.opened += 1;
+      request.result = this.connection(stores);
+      request.onsuccess?.({ target: request });
+    }, 0);
+    return request;
+  }
+
+  connection(stores) {
+    const fake = this;
+    let open = true;
+    return {
+      close() { assert.ok(open, 'closed twice'); open = false; fake.closed += 1; },
+      transaction(names) {
+        assert.ok(open, 'a transaction on a closed connection');
+        assert.ok(Array.isArray(names), 'transaction() takes the store names');
+        for (const name of names) {
+          if (!(name in stores)) {
+            throw Object.assign(new Error(`No objectStore named ${name} in this database`), { name: 'NotFoundError' });
+          }
+        }
+        return {
+          objectStore(name) {
+            assert.ok(names.includes(name), `objectStore(${name}) outside the transaction's scope`);
+            return {
+              getAll(range, count) {
+                const request = { result: undefined, error: null, onsuccess: null, onerror: null };
+                fake.reads.push({ store: name, lower: range.lower, upper: range.upper, count });
+                setTimeout(() => {
+                  if (fake.failReads) {
+                    request.error = { name: 'UnknownError', message: 'the disk is on fire' };
+                    request.onerror?.({ target: request });
+                    return;
+                  }
+                  const found = stores[name]
+                    .filter((row) => row.position >= range.lower && row.position <= range.upper)
+                    .sort((a, b) => a.position - b.position)
+                    .slice(0, count === undefined ? undefined : count);
+                  request.result = structuredClone(found);
+                  request.onsuccess?.({ target: request });
+                }, 0);
+                return request;
+              },
+            };
+          },
+        };
+      },
+    };
+  }
+}
+
+export const FakeIDBKeyRange = {
+  bound(lower, upper) {
+    assert.ok(typeof lower === 'number' && typeof upper === 'number' && lower <= upper,
+      `IDBKeyRange.bound(${lower}, ${upper}) would throw DataError`);
+    return { lower, upper };
+  },
+};
+
+/**
+ * A worker in a fresh vm context. `send(request)` gives the request an id,
+ * hands it to self.onmessage and resolves with its reply; `messages` keeps
+ * everything posted, `heartbeats()` the messages with no id.
+ */
+export function startWorker({ events = [], store = 'events', database = DATABASE, databases } = {}) {
+  const indexedDB = new FakeIndexedDB(databases ?? { [database]: { [store]: rows(events) } });
+  const messages = [];
+  const context = {
+    indexedDB,
+    IDBKeyRange: FakeIDBKeyRange,
+    performance: { now: () => performance.now() },
+    // What a real postMessage does: a structured clone (so nothing of the
+    // worker's realm leaks into assertions, and functions fail loudly).
+    postMessage: (message) => {
+      const copy = structuredClone(message);
+      checkShape(copy);
+      messages.push(copy);
+    },
+  };
+  context.self = context;
+  vm.createContext(context);
+  WORKER_SCRIPT.runInContext(context);
+  assert.equal(typeof context.onmessage, 'function', 'the worker sets self.onmessage');
+  let nextId = 1;
+  return {
+    indexedDB,
+    messages,
+    heartbeats: () => messages.filter((m) => !isReply(m)),
+    async send(request) {
+      const id = nextId++;
+      const before = messages.length;
+      await context.onmessage({ data: structuredClone({ id, ...request }) });
+      const replies = messages.slice(before).filter(isReply);
+      assert.equal(replies.length, 1, `exactly one reply to ${request.op}: ${JSON.stringify(replies)}`);
+      assert.equal(replies[0].id, id, 'the reply carries the request id');
+      return replies[0];
+    },
+    /** Sends a message as is (no id added), for malformed requests. */
+    async raw(data) {
+      const before = messages.length;
+      await context.onmessage({ data });
+      return messages.slice(before);
+    },
+  };
+}
+
+export const define = (source, { rules = {}, timeoutMs = 250, protocol = PROTOCOL_VERSION } = {}) =>
+  ({ op: 'define', protocol, source, timeoutMs, rules: { ...RULES, ...rules } });
+
+export const catchUp = (to, { careful = false, ownedStreams = [], database = DATABASE } = {}) =>
+  ({ op: 'catchUp', database, to, careful, ownedStreams });
+
+// ---------------------------------------------------------------------------
+// The shapes of protocol.rs, checked on every message the worker posts.
+// ---------------------------------------------------------------------------
+
+const isInt = (v) => Number.isInteger(v);
+const isCount = (v) => Number.isInteger(v) && v >= 0;
+const isText = (v) => typeof v === 'string';
+const orNull = (check) => (v) => v === null || check(v);
+
+function exactly(object, fields, what) {
+  assert.ok(object && typeof object === 'object' && !Array.isArray(object), `${what} is an object`);
+  assert.deepEqual(Object.keys(object).sort(), Object.keys(fields).sort(), `${what} has exactly the fields of protocol.rs`);
+  for (const [name, check] of Object.entries(fields)) {
+    assert.ok(check(object[name]), `${what}.${name} has the type of protocol.rs: ${JSON.stringify(object[name])}`);
+  }
+  return true;
+}
+
+const eventAt = (v) => exactly(v, { position: isInt, stream: isText, version: isCount, type: isText }, 'EventAt');
+const emitted = (v) => exactly(v, {
+  stream: isText, type: isText, data: () => true,
+  metadata: (m) => m !== null && typeof m === 'object', sourcePosition: isInt,
+}, 'Emitted');
+const logLine = (v) => exactly(v, {
+  message: isText, position: orNull(isInt), stream: orNull(isText), version: orNull(isCount), type: orNull(isText),
+}, 'LogLine');
+const checkpoint = (v) => exactly(v, {
+  position: isInt, eventsProcessed: isCount, shared: () => true,
+  partitions: (p) => Array.isArray(p) && p.every((e) => Array.isArray(e) && e.length === 2 && isText(e[0])),
+}, 'Checkpoint');
+const FAULTS = {
+  definition: { message: isText, line: orNull(isCount) },
+  threw: { handler: isText, at: eventAt, error: isText, line: orNull(isCount) },
+  tooSlow: { handler: isText, at: eventAt, tookMs: isCount, limitMs: isCount },
+  storage: { message: isText },
+  protocol: { message: isText },
+};
+const fault = (v) => {
+  assert.ok(v && v.kind in FAULTS, `a fault kind of protocol.rs: ${JSON.stringify(v)}`);
+  return exactly(v, { kind: isText, ...FAULTS[v.kind] }, `Fault::${v.kind}`);
+};
+
+const REPLIES = {
+  defined: { protocol: (v) => v === 2, biState: (v) => typeof v === 'boolean', partitioned: (v) => typeof v === 'boolean' },
+  restored: { position: isInt },
+  caughtUp: {
+    position: isInt, eventsProcessed: isCount, partitions: isCount,
+    emitted: (v) => Array.isArray(v) && v.every(emitted), logs: (v) => Array.isArray(v) && v.every(logLine),
+  },
+  state: { state: () => true, result: () => true },
+  checkpoint: { checkpoint },
+  partitions: { keys: (v) => Array.isArray(v) && v.every(isText) },
+  fault: { fault },
+};
+const HEARTBEATS = {
+  progress: { position: isInt },
+  starting: { at: eventAt },
+};
+
+/** Replies carry the request's id; heartbeats carry none. */
+export const isReply = (message) => Object.hasOwn(REPLIES, message.op);
+
+export function checkShape(message) {
+  if (isReply(message)) {
+    // Only a message that was no request at all gets a fault with no id.
+    const id = message.op === 'fault' && message.id === undefined ? () => true : isCount;
+    exactly(message, { id, op: isText, ...REPLIES[message.op] }, `Reply::${message.op}`);
+  } else {
+    assert.ok(!('id' in message), `a heartbeat has no id: ${JSON.stringify(message)}`);
+    assert.ok(message.op in HEARTBEATS, `a heartbeat op of protocol.rs: ${JSON.stringify(message)}`);
+    exactly(message, { op: isText, ...HEARTBEATS[message.op] }, `Heartbeat::${message.op}`);
+  }
+}
+
+/**
+ * Compares `actual` with `expected`: objects must have exactly the expected
+ * keys, a RegExp matches text, a function is a predicate.
+ */
+export function matches(actual, expected, path = 'value') {
+  if (typeof expected === 'function') {
+    assert.ok(expected(actual), `${path}: ${JSON.stringify(actual)} does not satisfy ${expected}`);
+  } else if (expected instanceof RegExp) {
+    assert.match(String(actual), expected, path);
+  } else if (expected && typeof expected === 'object') {
+    assert.ok(actual && typeof actual === 'object', `${path}: expected an object, got ${JSON.stringify(actual)}`);
+    assert.equal(Array.isArray(actual), Array.isArray(expected), `${path}: array or object`);
+    assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), `${path}: keys`);
+    for (const key of Object.keys(expected)) matches(actual[key], expected[key], `${path}.${key}`);
+  } else {
+    assert.equal(actual, expected, path);
+  }
+}
