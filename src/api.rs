@@ -44,11 +44,10 @@ impl ApiInstaller {
         // When the open fails, `ready` rejects; every script that awaits it
         // sees that. This handler only keeps the browser from also reporting
         // it as an unhandled rejection when no script is waiting.
-        let _observed = ready.catch(
-            &Closure::<dyn FnMut(JsValue)>::new(|_| {})
-                .into_js_value()
-                .unchecked_into(),
-        );
+        let observe = Closure::<dyn FnMut(JsValue)>::new(|_| {});
+        let _observed = ready.catch(&observe);
+        // It must outlive the promise, which lives as long as the page.
+        observe.forget();
         let methods: [(&str, Method); 21] = [
             ("append", append),
             ("readStream", read_stream),

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use es_sandbox::core::event::{validate_batch, InputEvent};
 use es_sandbox::core::{ExpectedVersion, ProposedEvent, ReadRequest, StoreError};
 use es_sandbox::storage::indexeddb::IndexedDbStore;
-use es_sandbox::storage::EventStore;
+use es_sandbox::storage::{EventStore, ProjectionRows};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -346,6 +346,52 @@ async fn a_connection_with_stale_heads_falls_back_and_never_overwrites() {
             (3, "cart-1".into(), 2)
         ]
     );
+    first_tab.close();
+    second_tab.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_soft_delete_by_another_connection_is_not_undone_by_a_stale_one() {
+    let name = "race/stale-soft-delete";
+    IndexedDbStore::delete(name).await.unwrap();
+    let first_tab = IndexedDbStore::open(name).await.unwrap();
+    let second_tab = IndexedDbStore::open(name).await.unwrap();
+    // The first tab appends last, so its cached heads (the log's end and the
+    // stream's row) are exactly right, until the second tab soft-deletes.
+    first_tab
+        .append(
+            "out-1",
+            one("Seen", "00000000-0000-4000-8000-0000000000b1"),
+            ExpectedVersion::Any,
+        )
+        .await
+        .unwrap();
+    second_tab.soft_delete("out-1").await.unwrap();
+
+    let result = first_tab
+        .append(
+            "out-1",
+            one("Seen", "00000000-0000-4000-8000-0000000000b2"),
+            ExpectedVersion::Any,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (result.next_expected_version, result.position),
+        (1, 2),
+        "the soft-delete marker took position 1"
+    );
+    let visible = second_tab
+        .read_stream("out-1", ReadRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        visible.iter().map(|e| e.version).collect::<Vec<_>>(),
+        [1],
+        "the hidden event stays hidden"
+    );
+    let row = second_tab.stream("out-1").await.unwrap().unwrap();
+    assert_eq!((row.truncate_before, row.count), (1, 1));
     first_tab.close();
     second_tab.close();
 }

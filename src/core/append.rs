@@ -7,7 +7,10 @@
 //! natively.
 
 use super::error::StoreError;
-use super::event::{category_of, validate_stream_name, ProposedEvent, RecordedEvent, StreamInfo};
+use super::event::{
+    category_of, derived_uuid, validate_stream_name, ProposedEvent, RecordedEvent, StreamInfo,
+    SYSTEM_PREFIX,
+};
 use super::expected_version::ExpectedVersion;
 
 /// Where an already stored event lives, found by its id.
@@ -148,4 +151,113 @@ fn earlier_append_of_same_batch(
         next_expected_version: last.version,
         position: last.position,
     })
+}
+
+/// The stream that holds `stream`'s metadata, as KurrentDB names it
+/// (`$$account-1`).
+pub fn metadata_stream_of(stream: &str) -> String {
+    format!("{SYSTEM_PREFIX}{SYSTEM_PREFIX}{stream}")
+}
+
+/// What a soft delete writes, all in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoftDelete {
+    /// The stream's row, with every event so far hidden.
+    pub truncated: StreamInfo,
+    /// The `$metadata` event `{"$tb": n}` appended to the metadata stream,
+    /// and that stream's row.
+    pub marker: RecordedEvent,
+    pub metadata_stream: StreamInfo,
+}
+
+/// Decides a soft delete the way KurrentDB records one: stream metadata
+/// with `$tb` (truncate before) one past the last version, written as a
+/// `$metadata` event to `$$stream`. Because the marker takes a position in
+/// `$all`, every other connection's idea of the log's end goes stale, and
+/// its next append re-reads the stream's row instead of undoing the
+/// delete. `None` when the stream never existed or is hidden already.
+pub fn decide_soft_delete(
+    stream: Option<&StreamInfo>,
+    metadata_stream: Option<&StreamInfo>,
+    next_position: u64,
+    created: &str,
+) -> Result<Option<SoftDelete>, StoreError> {
+    let Some(mut truncated) = stream.cloned() else {
+        return Ok(None);
+    };
+    if truncated.is_deleted() {
+        return Ok(None);
+    }
+    truncated.soft_delete();
+    let name = metadata_stream_of(&truncated.stream);
+    let tb = truncated.truncate_before.to_string();
+    let marker = ProposedEvent {
+        id: derived_uuid(&["$tb", &truncated.stream, &tb]),
+        id_given: false,
+        event_type: "$metadata".into(),
+        data: raw_json(format!(r#"{{"$tb":{tb}}}"#))?,
+        metadata: raw_json("{}".into())?,
+        correlation_id: None,
+    };
+    let facts = AppendFacts {
+        stream: metadata_stream,
+        next_position,
+        existing: &[None],
+        created,
+    };
+    match decide_append(&name, vec![marker], ExpectedVersion::Any, facts)? {
+        AppendDecision::Write {
+            mut records,
+            stream: metadata_stream,
+            ..
+        } => Ok(records.pop().map(|marker| SoftDelete {
+            truncated,
+            marker,
+            metadata_stream,
+        })),
+        // A derived id is never looked up, so this cannot be an earlier
+        // append of the same marker.
+        AppendDecision::AlreadyAppended(_) => Ok(None),
+    }
+}
+
+fn raw_json(text: String) -> Result<Box<serde_json::value::RawValue>, StoreError> {
+    serde_json::value::RawValue::from_string(text)
+        .map_err(|e| StoreError::Storage(format!("could not write the soft-delete marker: {e}")))
+}
+
+#[cfg(test)]
+mod soft_delete_tests {
+    use super::*;
+
+    fn row(stream: &str, version: u64) -> StreamInfo {
+        StreamInfo {
+            stream: stream.into(),
+            category: category_of(stream).into(),
+            version,
+            count: version + 1,
+            created: "t0".into(),
+            updated: "t0".into(),
+            truncate_before: 0,
+        }
+    }
+
+    #[test]
+    fn a_soft_delete_writes_tb_to_the_metadata_stream_at_the_next_position() {
+        let decided = decide_soft_delete(Some(&row("report-1", 1)), None, 3, "t1")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (decided.truncated.truncate_before, decided.truncated.count),
+            (2, 0)
+        );
+        assert_eq!(decided.marker.stream, "$$report-1");
+        assert_eq!(decided.marker.event_type, "$metadata");
+        assert_eq!(decided.marker.data.get(), r#"{"$tb":2}"#);
+        assert_eq!((decided.marker.version, decided.marker.position), (0, 3));
+        assert_eq!(decided.metadata_stream.version, 0);
+        let again = decide_soft_delete(Some(&decided.truncated), None, 4, "t2").unwrap();
+        assert!(again.is_none(), "a hidden stream is left alone");
+        assert!(decide_soft_delete(None, None, 4, "t2").unwrap().is_none());
+    }
 }

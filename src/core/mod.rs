@@ -13,7 +13,10 @@ pub mod pretty;
 pub mod projection;
 pub mod read;
 
-pub use append::{decide_append, AppendDecision, AppendFacts, AppendResult, StoredEventRef};
+pub use append::{
+    decide_append, decide_soft_delete, metadata_stream_of, AppendDecision, AppendFacts,
+    AppendResult, SoftDelete, StoredEventRef,
+};
 pub use error::StoreError;
 pub use event::{InputEvent, ProposedEvent, RecordedEvent, StreamInfo};
 pub use expected_version::{ExpectedVersion, StreamState};

@@ -100,6 +100,17 @@ impl ProjectionRecord {
         };
     }
 
+    /// Adds the streams `stored` claims that this row lacks. Claims only
+    /// ever grow (a reset keeps them), so a save never drops one that
+    /// another tab made meanwhile.
+    pub fn keep_claims_of(&mut self, stored: &ProjectionRecord) {
+        for stream in &stored.emitted_streams {
+            if !self.emitted_streams.contains(stream) {
+                self.emitted_streams.push(stream.clone());
+            }
+        }
+    }
+
     /// Whether `stored` is still the run this row describes: same
     /// generation, same source, same status. Another tab that reset,
     /// changed or stopped the projection makes it differ.

@@ -54,10 +54,23 @@ pub async fn write_outputs<S: EventStore + ProjectionRows>(
     if emitted.is_empty() {
         return Ok(Vec::new());
     }
-    confirm_still_current(store, record).await?;
+    let mut stored = confirm_still_current(store, record).await?;
+    let groups = by_stream(record, emitted)?;
+    let mut claimed = false;
+    for stream in groups.keys() {
+        claimed |= claim(store, record, stream, &owner_of).await?;
+    }
+    if claimed {
+        // A claim must be durable before the stream has the projection's
+        // events: a reload replays from the saved row, and a stream with
+        // events it does not own would be refused.
+        stored.emitted_streams = record.emitted_streams.clone();
+        store.save_projection(&stored).await.map_err(|e| {
+            OutputError::Fault(format!("could not save the streams it writes: {e}"))
+        })?;
+    }
     let mut written = Vec::new();
-    for (stream, outputs) in by_stream(record, emitted)? {
-        claim(store, record, &stream, &owner_of).await?;
+    for (stream, outputs) in groups {
         if let Some(result) = append_missing(store, &stream, outputs).await? {
             written.push(Written { stream, result });
         }
@@ -71,7 +84,7 @@ pub async fn write_outputs<S: EventStore + ProjectionRows>(
 async fn confirm_still_current<S: ProjectionRows>(
     store: &S,
     record: &mut ProjectionRecord,
-) -> Result<(), OutputError> {
+) -> Result<ProjectionRecord, OutputError> {
     let stored = store
         .projection(&record.name)
         .await
@@ -82,12 +95,8 @@ async fn confirm_still_current<S: ProjectionRows>(
     if !record.same_run_as(&stored) {
         return Err(OutputError::Superseded(Some(Box::new(stored))));
     }
-    for stream in stored.emitted_streams {
-        if !record.emitted_streams.contains(&stream) {
-            record.emitted_streams.push(stream);
-        }
-    }
-    Ok(())
+    record.keep_claims_of(&stored);
+    Ok(stored)
 }
 
 /// The outputs grouped by stream, each with its derived id, each stream's in
@@ -135,15 +144,16 @@ fn by_stream(
     Ok(groups)
 }
 
-/// Makes `stream` this projection's own, or says why it cannot be.
+/// Makes `stream` this projection's own (`true` when it was not yet), or
+/// says why it cannot be.
 async fn claim<S: EventStore>(
     store: &S,
     record: &mut ProjectionRecord,
     stream: &str,
     owner_of: &impl Fn(&str) -> Option<String>,
-) -> Result<(), OutputError> {
+) -> Result<bool, OutputError> {
     if record.emitted_streams.iter().any(|s| s == stream) {
-        return Ok(());
+        return Ok(false);
     }
     if let Some(owner) = owner_of(stream) {
         return Err(OutputError::Fault(format!(
@@ -157,7 +167,7 @@ async fn claim<S: EventStore>(
         )));
     }
     record.emitted_streams.push(stream.to_string());
-    Ok(())
+    Ok(true)
 }
 
 /// Appends the outputs that follow the stream's last stored one; `None`
@@ -275,6 +285,25 @@ mod tests {
             .unwrap()
             .is_empty());
         assert_eq!(data_of(&store, "out"), [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_claim_is_saved_before_the_stream_is_written_so_a_reload_still_owns_it() {
+        let store = MemoryStore::new();
+        let mut record = saved(&store);
+        run(write_outputs(
+            &store,
+            &mut record,
+            &[emit("out", 0, 0)],
+            |_| None,
+        ))
+        .unwrap();
+        // A reload starts again from the saved row, whose checkpoint is older.
+        let mut reloaded = run(store.projection("p")).unwrap().unwrap();
+        assert_eq!(reloaded.emitted_streams, ["out"]);
+        let replay = [emit("out", 0, 0), emit("out", 1, 1)];
+        run(write_outputs(&store, &mut reloaded, &replay, |_| None)).unwrap();
+        assert_eq!(data_of(&store, "out"), [0, 1]);
     }
 
     #[test]

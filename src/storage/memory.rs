@@ -8,8 +8,9 @@ use super::{EventStore, ProjectionRows};
 use crate::core::event::iso8601_from_millis;
 use crate::core::projection::ProjectionRecord;
 use crate::core::{
-    decide_append, AppendDecision, AppendFacts, AppendResult, Direction, ExpectedVersion,
-    ProposedEvent, ReadRequest, RecordedEvent, StoreError, StoredEventRef, StreamInfo,
+    decide_append, decide_soft_delete, metadata_stream_of, AppendDecision, AppendFacts,
+    AppendResult, Direction, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent,
+    StoreError, StoredEventRef, StreamInfo,
 };
 
 #[derive(Default)]
@@ -26,6 +27,20 @@ struct State {
     stream_index: HashMap<String, usize>,
     positions_by_id: HashMap<String, u64>,
     projections: BTreeMap<String, ProjectionRecord>,
+}
+
+impl State {
+    /// Creates or replaces a stream's row.
+    fn put_stream(&mut self, row: StreamInfo) {
+        match self.stream_index.get(&row.stream) {
+            Some(&at) => self.streams[at] = row,
+            None => {
+                self.stream_index
+                    .insert(row.stream.clone(), self.streams.len());
+                self.streams.push(row);
+            }
+        }
+    }
 }
 
 impl MemoryStore {
@@ -90,22 +105,13 @@ impl EventStore for MemoryStore {
                 stream: row,
                 result,
             } => {
-                let state = &mut *state;
                 for record in records {
                     state
                         .positions_by_id
                         .insert(record.id.clone(), record.position);
                     state.log.push(record);
                 }
-                match state.stream_index.get(&row.stream) {
-                    Some(&at) => state.streams[at] = row,
-                    None => {
-                        state
-                            .stream_index
-                            .insert(row.stream.clone(), state.streams.len());
-                        state.streams.push(row);
-                    }
-                }
+                state.put_stream(row);
                 Ok(result)
             }
         }
@@ -148,9 +154,24 @@ impl EventStore for MemoryStore {
 
     async fn soft_delete(&self, stream: &str) -> Result<(), StoreError> {
         let mut state = self.state.borrow_mut();
-        if let Some(at) = state.stream_index.get(stream).copied() {
-            state.streams[at].soft_delete();
-        }
+        let metadata_stream = metadata_stream_of(stream);
+        let row = state.stream_index.get(stream).map(|&at| &state.streams[at]);
+        let metadata_row = state
+            .stream_index
+            .get(&metadata_stream)
+            .map(|&at| &state.streams[at]);
+        let created = iso8601_from_millis(*self.clock.borrow());
+        let Some(decided) =
+            decide_soft_delete(row, metadata_row, state.log.len() as u64, &created)?
+        else {
+            return Ok(());
+        };
+        state.put_stream(decided.truncated);
+        state.put_stream(decided.metadata_stream);
+        state
+            .positions_by_id
+            .insert(decided.marker.id.clone(), decided.marker.position);
+        state.log.push(decided.marker);
         Ok(())
     }
 
@@ -199,10 +220,12 @@ impl ProjectionRows for MemoryStore {
     }
 
     async fn save_projection(&self, record: &ProjectionRecord) -> Result<(), StoreError> {
-        self.state
-            .borrow_mut()
-            .projections
-            .insert(record.name.clone(), record.clone());
+        let mut row = record.clone();
+        let mut state = self.state.borrow_mut();
+        if let Some(stored) = state.projections.get(&record.name) {
+            row.keep_claims_of(stored);
+        }
+        state.projections.insert(record.name.clone(), row);
         Ok(())
     }
 

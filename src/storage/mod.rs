@@ -82,7 +82,8 @@ pub trait ProjectionRows {
     /// One projection's row, `None` when there is none.
     async fn projection(&self, name: &str) -> Result<Option<ProjectionRecord>, StoreError>;
 
-    /// Creates or replaces one projection's row.
+    /// Creates or replaces one projection's row, atomically keeping every
+    /// stream the stored row claims (see `ProjectionRecord::keep_claims_of`).
     async fn save_projection(&self, record: &ProjectionRecord) -> Result<(), StoreError>;
 
     /// Removes a projection's row; a missing one is left alone.

@@ -5,6 +5,7 @@
 //! Each case is an async function over any [`EventStore`]; `all_cases!` lists
 //! them so a backend's test file turns each into a test of its own.
 
+use std::any::Any;
 use std::cell::Cell;
 
 use es_sandbox::core::event::{uuid_v4_from_bytes, validate_batch, InputEvent};
@@ -12,6 +13,7 @@ use es_sandbox::core::{
     AppendResult, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent, StoreError,
     StreamState,
 };
+use es_sandbox::storage::memory::MemoryStore;
 use es_sandbox::storage::EventStore;
 
 /// Calls `$runner!(case)` for every case of the suite.
@@ -278,20 +280,56 @@ pub async fn reappending_the_same_batch_returns_the_original_result(store: &impl
         .unwrap();
     assert_eq!(again_any, first);
     append(store, "s", one("Later")).await;
-    let again_exact = store
+    let again_after_more = store
         .append("s", events, ExpectedVersion::NoStream)
         .await
         .unwrap();
-    assert_eq!(again_exact, first);
+    assert_eq!(again_after_more, first);
+
+    // Under an exact expected version: the batch went in after version 0 of
+    // a stream that existed, and the stream has moved on since.
+    append(store, "x", one("Opened")).await;
+    let exact = batch(&[("T", "1"), ("T", "2"), ("T", "3")]);
+    let original = store
+        .append("x", exact.clone(), ExpectedVersion::Exact(0))
+        .await
+        .unwrap();
     assert_eq!(
-        store
-            .read_stream("s", ReadRequest::default())
-            .await
-            .unwrap()
-            .len(),
-        3
+        original,
+        AppendResult {
+            next_expected_version: 3,
+            position: 8
+        }
     );
-    assert_eq!(everything(store).await.len(), 5);
+    append(store, "x", one("Later")).await;
+    let again_exact = store
+        .append("x", exact.clone(), ExpectedVersion::Exact(0))
+        .await
+        .unwrap();
+    assert_eq!(again_exact, original);
+    // Any other exact version does not point where the batch starts, so the
+    // expected-version check decides: a conflict when it is not the head...
+    let elsewhere = store
+        .append("x", exact.clone(), ExpectedVersion::Exact(1))
+        .await;
+    assert_conflict(elsewhere, ExpectedVersion::Exact(1), StreamState::At(4));
+    // ...and, at the head, ids that are stored already are duplicates.
+    let at_head = store
+        .append("x", exact, ExpectedVersion::Exact(4))
+        .await
+        .unwrap_err();
+    assert_eq!(at_head.name(), "DuplicateEventId", "{at_head}");
+
+    let read = |stream| store.read_stream(stream, ReadRequest::default());
+    assert_eq!(versions(&read("s").await.unwrap()), [0, 1, 2]);
+    let x = read("x").await.unwrap();
+    assert_eq!(versions(&x), [0, 1, 2, 3, 4]);
+    assert_eq!(
+        x.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(),
+        ["Opened", "T", "T", "T", "Later"]
+    );
+    assert_eq!(store.stream("x").await.unwrap().unwrap().count, 5);
+    assert_eq!(everything(store).await.len(), 10, "nothing written twice");
 }
 
 pub async fn an_id_stored_in_another_stream_is_a_duplicate(store: &impl EventStore) {
@@ -388,9 +426,12 @@ pub async fn reading_a_missing_stream_gives_no_events(store: &impl EventStore) {
     assert!(store.stream("absent").await.unwrap().is_none());
 }
 
-pub async fn the_stream_list_has_versions_counts_and_times(store: &impl EventStore) {
+pub async fn the_stream_list_has_versions_counts_and_times<S: EventStore + 'static>(store: &S) {
+    at_time(store, 1_000).await;
     append(store, "account-1", batch(&[("T", "1"), ("T", "2")])).await;
+    at_time(store, 2_000).await;
     append(store, "account-2", one("T")).await;
+    at_time(store, 3_000).await;
     append(store, "account-1", one("T")).await;
     let streams = store.streams().await.unwrap();
     let rows: Vec<(&str, &str, u64, u64)> = streams
@@ -404,8 +445,52 @@ pub async fn the_stream_list_has_versions_counts_and_times(store: &impl EventSto
             ("account-2", "account", 0, 1)
         ]
     );
-    assert!(streams.iter().all(|s| s.created <= s.updated));
+    // A stream was created when its first event was, and updated when its
+    // last one was; time moved between the appends, so the two differ.
+    let created = |stream| async move {
+        let events = store
+            .read_stream(stream, ReadRequest::default())
+            .await
+            .unwrap();
+        events.iter().map(|e| e.created.clone()).collect::<Vec<_>>()
+    };
+    let one_times = created("account-1").await;
+    let two_times = created("account-2").await;
+    assert_eq!(one_times[0], one_times[1], "one batch, one timestamp");
+    assert!(one_times[1] < two_times[0] && two_times[0] < one_times[2]);
+    let (first, second) = (&streams[0], &streams[1]);
+    assert_eq!(
+        (first.created.as_str(), first.updated.as_str()),
+        (one_times[0].as_str(), one_times[2].as_str())
+    );
+    assert_eq!(
+        (second.created.as_str(), second.updated.as_str()),
+        (two_times[0].as_str(), two_times[0].as_str())
+    );
+    assert_eq!(
+        store.stream("account-1").await.unwrap().as_ref(),
+        Some(first)
+    );
 }
+
+/// Lets time pass before the next append: the in-memory store's clock is
+/// set to `millis`; a store on the real clock waits a few milliseconds
+/// (its timestamps have millisecond precision).
+async fn at_time<S: EventStore + 'static>(store: &S, millis: i64) {
+    match (store as &dyn Any).downcast_ref::<MemoryStore>() {
+        Some(memory) => memory.set_clock(millis),
+        None => wait_a_few_milliseconds().await,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn wait_a_few_milliseconds() {
+    gloo::timers::future::TimeoutFuture::new(5).await;
+}
+
+/// Natively, the in-memory store is the only store.
+#[cfg(not(target_arch = "wasm32"))]
+async fn wait_a_few_milliseconds() {}
 
 pub async fn system_streams_are_stored_and_flagged(store: &impl EventStore) {
     append(store, "$settings", one("Set")).await;
@@ -551,16 +636,31 @@ pub async fn a_soft_deleted_stream_is_hidden_and_continues_its_versions(store: &
         .into_iter()
         .map(|s| s.stream)
         .collect();
-    assert_eq!(listed, ["other"]);
+    // KurrentDB records a soft delete as stream metadata: a `$metadata`
+    // event `{"$tb": 2}` in `$$report-1` (a system stream).
+    assert_eq!(listed, ["other", "$$report-1"]);
     let row = store.stream("report-1").await.unwrap().unwrap();
     assert_eq!((row.version, row.count, row.truncate_before), (1, 0, 2));
+    let marker = store
+        .read_stream("$$report-1", ReadRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(marker.len(), 1);
+    assert_eq!(
+        (
+            marker[0].event_type.as_str(),
+            marker[0].data.get(),
+            marker[0].position
+        ),
+        ("$metadata", r#"{"$tb":2}"#, 3)
+    );
 
     let result = append(store, "report-1", one("Line")).await;
     assert_eq!(
         result,
         AppendResult {
             next_expected_version: 2,
-            position: 3
+            position: 4
         }
     );
     let visible = store
@@ -576,7 +676,7 @@ pub async fn a_soft_deleted_stream_is_hidden_and_continues_its_versions(store: &
     assert_eq!(store.stream("report-1").await.unwrap().unwrap().count, 1);
     assert_eq!(
         everything(store).await.len(),
-        4,
-        "$all keeps what was hidden"
+        5,
+        "$all keeps what was hidden, and the marker"
     );
 }

@@ -41,7 +41,7 @@ test('a newer build in another tab: this tab lets go at once, says to reload, an
   // A newer build opens the same database at a higher version. It is never
   // blocked, because the older tab closes its connection on versionchange.
   const newer = await context.newPage();
-  await newer.goto(`${app.base}no-app-here`);
+  await newer.goto(`${app.base}reducer-worker.js`);
   const opened = await newer.evaluate(() => new Promise((resolve) => {
     const request = indexedDB.open('es-sandbox/upgrade', 99);
     let blocked = false;
@@ -80,7 +80,7 @@ test('an open blocked by an older tab says so, then goes on once that tab lets g
   // An "older build" holds version 1 open and ignores versionchange, so the
   // page's upgrade to the current schema is blocked.
   const holder = await context.newPage();
-  await holder.goto(`${app.base}no-app-here`);
+  await holder.goto(`${app.base}reducer-worker.js`);
   await holder.evaluate(() => new Promise((resolve, reject) => {
     const request = indexedDB.open('es-sandbox/blocked', 1);
     request.onupgradeneeded = () => {

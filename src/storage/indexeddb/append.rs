@@ -11,8 +11,9 @@ use super::schema::BY_ID;
 use super::{dom_error, from_js, storage_error, to_js, IndexedDbStore};
 use crate::core::event::iso8601_from_millis;
 use crate::core::{
-    decide_append, AppendDecision, AppendFacts, AppendResult, ExpectedVersion, ProposedEvent,
-    RecordedEvent, StoreError, StoredEventRef, StreamInfo,
+    decide_append, decide_soft_delete, metadata_stream_of, AppendDecision, AppendFacts,
+    AppendResult, ExpectedVersion, ProposedEvent, RecordedEvent, StoreError, StoredEventRef,
+    StreamInfo,
 };
 use crate::storage::rows::{EventRow, StoredStream, EVENTS_STORE, STREAMS_STORE};
 
@@ -210,31 +211,90 @@ impl IndexedDbStore {
         heads.streams.insert(stream.to_string(), head);
     }
 
+    /// Soft delete, as the core decides it: the truncated row and the
+    /// `$tb` marker in `$$stream`, in one transaction. The marker's position
+    /// is what tells every other connection that its cached heads are stale.
     pub(super) async fn truncate_stream(&self, stream: &str) -> Result<(), StoreError> {
-        let transaction = self.transaction(&[STREAMS_STORE], TransactionMode::ReadWrite)?;
+        let transaction =
+            self.transaction(&[EVENTS_STORE, STREAMS_STORE], TransactionMode::ReadWrite)?;
+        let events = transaction
+            .object_store(EVENTS_STORE)
+            .map_err(storage_error)?;
         let streams = transaction
             .object_store(STREAMS_STORE)
             .map_err(storage_error)?;
-        let found = streams
+        let metadata_stream = metadata_stream_of(stream);
+        let last_key = last_key_lookup(&events)?;
+        let row_lookup = streams
             .get(JsValue::from_str(stream))
             .map_err(storage_error)?
+            .into_future();
+        let metadata_lookup = streams
+            .get(JsValue::from_str(&metadata_stream))
+            .map_err(storage_error)?
+            .into_future();
+        let next_position = position_after(last_key.await.map_err(storage_error)?)?;
+        let row: Option<StoredStream> = row_lookup
             .await
-            .map_err(storage_error)?;
-        let Some(found) = found else {
-            return Ok(());
+            .map_err(storage_error)?
+            .map(from_js)
+            .transpose()?;
+        let metadata_row: Option<StoredStream> = metadata_lookup
+            .await
+            .map_err(storage_error)?
+            .map(from_js)
+            .transpose()?;
+        let created = iso8601_from_millis(js_sys::Date::now() as i64);
+        let decided = decide_soft_delete(
+            row.as_ref().map(|row| &row.info),
+            metadata_row.as_ref().map(|row| &row.info),
+            next_position,
+            &created,
+        );
+        let (row, decided) = match (row, decided) {
+            (Some(row), Ok(Some(decided))) => (row, decided),
+            // Nothing to hide; only reads were queued, so the transaction
+            // commits nothing.
+            (_, Ok(None)) | (None, _) => return Ok(()),
+            (_, Err(error)) => return Err(error),
         };
-        let mut row: StoredStream = from_js(found)?;
-        row.info.soft_delete();
-        streams.put(&to_js(&row)?, None).map_err(storage_error)?;
+        let truncated = StoredStream {
+            info: decided.truncated,
+            first_position: row.first_position,
+        };
+        let metadata_row = StoredStream {
+            info: decided.metadata_stream,
+            first_position: metadata_row.map_or(next_position, |row| row.first_position),
+        };
+        if let Err(error) =
+            write_soft_delete(&transaction, &decided.marker, &metadata_row, &truncated)
+        {
+            return Err(abort_queued(transaction, error));
+        }
         committed(transaction, "the soft delete")
             .await
             .map_err(Commit::into_error)?;
-        self.heads
-            .borrow_mut()
-            .streams
-            .insert(stream.to_string(), Some(row));
+        let mut heads = self.heads.borrow_mut();
+        heads.next_position = Some(next_position + 1);
+        heads.streams.insert(stream.to_string(), Some(truncated));
+        heads.streams.insert(metadata_stream, Some(metadata_row));
         Ok(())
     }
+}
+
+fn write_soft_delete(
+    transaction: &idb::Transaction,
+    marker: &RecordedEvent,
+    metadata_row: &StoredStream,
+    truncated: &StoredStream,
+) -> Result<(), StoreError> {
+    write_append(transaction, std::slice::from_ref(marker), metadata_row)?;
+    transaction
+        .object_store(STREAMS_STORE)
+        .map_err(storage_error)?
+        .put(&to_js(truncated)?, None)
+        .map_err(storage_error)?;
+    Ok(())
 }
 
 /// What this connection last saw of the store's heads. A cache, never the
@@ -353,7 +413,7 @@ pub(super) async fn next_position(events: &ObjectStore) -> Result<u64, StoreErro
     position_after(last_key_lookup(events)?.await.map_err(storage_error)?)
 }
 
-fn position_after(last_key: Option<idb::KeyCursor>) -> Result<u64, StoreError> {
+pub(super) fn position_after(last_key: Option<idb::KeyCursor>) -> Result<u64, StoreError> {
     match last_key {
         None => Ok(0),
         Some(cursor) => {

@@ -36,9 +36,25 @@ impl ProjectionRows for IndexedDbStore {
     }
 
     async fn save_projection(&self, record: &ProjectionRecord) -> Result<(), StoreError> {
-        let row = to_js(record)?;
-        self.change_projections(|store| store.put(&row, None).map(drop))
+        // Read and write in one transaction: IndexedDB serialises it against
+        // every other tab's, so no tab's claim is lost in between.
+        let transaction = self.transaction(&[PROJECTIONS_STORE], TransactionMode::ReadWrite)?;
+        let store = transaction
+            .object_store(PROJECTIONS_STORE)
+            .map_err(storage_error)?;
+        let stored = store
+            .get(JsValue::from_str(&record.name))
+            .map_err(storage_error)?
             .await
+            .map_err(storage_error)?;
+        let mut row = record.clone();
+        if let Some(stored) = stored {
+            row.keep_claims_of(&from_js(stored)?);
+        }
+        store.put(&to_js(&row)?, None).map_err(storage_error)?;
+        committed(transaction, "saving the projection")
+            .await
+            .map_err(|commit| commit.into_error())
     }
 
     async fn delete_projection(&self, name: &str) -> Result<(), StoreError> {
