@@ -19,11 +19,44 @@ export TRUNK_SKIP_VERSION_CHECK=true
 
 say() { printf '== %s\n' "$*"; }
 
+# Trunk.toml names the wasm-bindgen version a second time, by hand; a
+# mismatch with Cargo.lock would make trunk want a CLI nothing installed.
+check_trunk_wasm_bindgen() {
+  local in_trunk
+  in_trunk="$(sed -n 's/^wasm_bindgen *= *"\([^"]*\)".*/\1/p' Trunk.toml)"
+  if [ -z "$WASM_BINDGEN_VERSION" ] || [ "$in_trunk" != "$WASM_BINDGEN_VERSION" ]; then
+    echo "Trunk.toml [tools] wasm_bindgen is \"$in_trunk\" but Cargo.lock has wasm-bindgen \"$WASM_BINDGEN_VERSION\": make them equal." >&2
+    exit 1
+  fi
+}
+
+# apt-get update runs at most once per script run, and only when something
+# is missing.
+APT_UPDATED=
+apt_install() {  # apt_install PACKAGE...
+  if [ -z "$APT_UPDATED" ]; then
+    apt-get update -qq
+    APT_UPDATED=1
+  fi
+  apt-get install -y -qq "$@"
+}
+
+# node and npm (the e2e tests, the editor bundle) and a C linker (cargo links
+# with cc) are not on a fresh Debian machine.
+need_node_and_cc() {
+  local missing=()
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+  [ "${#missing[@]}" -eq 0 ] && return
+  say "installing Debian's ${missing[*]}"
+  apt_install "${missing[@]}"
+}
+
 need_chromium() {
   if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then return; fi
   say "installing Debian's chromium and chromium-driver"
-  apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver
+  apt_install chromium chromium-driver
 }
 
 need_wasm_target() {
@@ -64,6 +97,8 @@ need_crates() {
 
 # Everything the tests, the benchmark and the served app need.
 need_everything() {
+  check_trunk_wasm_bindgen
+  need_node_and_cc
   need_chromium
   need_wasm_target
   need_trunk

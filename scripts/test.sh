@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, then runs every test layer:
-#   1. native cargo test (core rules, the in-memory store's conformance suite)
+#   1. native cargo test (core rules, the in-memory store's conformance suite,
+#      the worker protocol, scheduling and projection outputs), and the
+#      reducer worker's dialect in node's vm (tests/worker/)
 #   2. wasm-bindgen-test in headless Chromium (IndexedDB conformance, schema
 #      upgrade, two connections racing)
 #   3. end-to-end journeys: node --test + playwright-core + Debian's chromium
@@ -16,6 +18,9 @@ export WASM_BINDGEN_TEST_TIMEOUT=120
 
 say "layer 1: native cargo test"
 cargo test --locked
+
+say "layer 1: the reducer worker in node's vm"
+node --test tests/worker/
 
 say "layer 2: wasm-bindgen-test in headless Chromium"
 cargo test --locked --target wasm32-unknown-unknown --test store_indexeddb

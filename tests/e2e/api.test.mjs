@@ -1,13 +1,13 @@
 // The window.sandbox contract, as a script in the browser console uses it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, openPage, reload, attempt } from './harness.mjs';
+import { startApp, openPage, reload, attempt, limit } from './harness.mjs';
 
 let app;
-before(async () => { app = await startApp(); });
-after(async () => { await app?.stop(); });
+before(async () => { app = await startApp(); }, limit);
+after(async () => { await app?.stop(); }, limit);
 
-test('append returns the next expected version and the position of the last event', async () => {
+test('append returns the next expected version and the position of the last event', limit, async () => {
   const { page, context, errors } = await openPage(app);
   const first = await attempt(page, (s) => window.sandbox.append(s, { type: 'Opened', data: { owner: 'Ada' } }), 'account-1');
   assert.deepEqual(first, { ok: true, value: { nextExpectedVersion: 0, position: 0 } });
@@ -38,7 +38,7 @@ test('append returns the next expected version and the position of the last even
   await context.close();
 });
 
-test('reads page forwards and backwards, and the stream list reports versions', async () => {
+test('reads page forwards and backwards, and the stream list reports versions', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(async () => {
     const tens = Array.from({ length: 10 }, (_, n) => ({ type: 'Ticked', data: { n } }));
@@ -67,7 +67,7 @@ test('reads page forwards and backwards, and the stream list reports versions', 
   await context.close();
 });
 
-test('every failure rejects with a named Error and writes nothing', async () => {
+test('every failure rejects with a named Error and writes nothing', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.append('account-1', [{ type: 'A', data: {} }, { type: 'B', data: {} }]));
 
@@ -114,7 +114,7 @@ test('every failure rejects with a named Error and writes nothing', async () => 
   await context.close();
 });
 
-test('event ids make an append idempotent, and a reused id elsewhere is a duplicate', async () => {
+test('event ids make an append idempotent, and a reused id elsewhere is a duplicate', limit, async () => {
   const { page, context, errors } = await openPage(app);
   const id = '3f0c7a9e-1d2b-4c5d-8e6f-7a8b9c0d1e2f';
   const batch = [{ id, type: 'Paid', data: { amount: 1 } }];
@@ -131,7 +131,7 @@ test('event ids make an append idempotent, and a reused id elsewhere is a duplic
   await context.close();
 });
 
-test('methods called before ready wait for it instead of failing', async () => {
+test('methods called before ready wait for it instead of failing', limit, async () => {
   const context = await app.browser.newContext();
   const page = await context.newPage();
   const errors = [];

@@ -10,6 +10,12 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const dist = process.env.DIST || path.resolve(here, '..', '..', 'dist');
 export const artifacts = path.resolve(here, 'artifacts');
+
+/**
+ * node:test options for every test and hook: a hang fails the run instead of
+ * stalling it. A healthy test takes seconds; this is far above that.
+ */
+export const limit = { timeout: 120_000 };
 fs.mkdirSync(artifacts, { recursive: true });
 
 const types = {

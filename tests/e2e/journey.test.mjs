@@ -4,16 +4,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startApp, openPage, reload, artifacts, eventually } from './harness.mjs';
+import { startApp, openPage, reload, artifacts, eventually, limit } from './harness.mjs';
 
 let app;
-before(async () => { app = await startApp(); });
-after(async () => { await app?.stop(); });
+before(async () => { app = await startApp(); }, limit);
+after(async () => { await app?.stop(); }, limit);
 
 const rowTexts = (page, selector) =>
   page.locator(`${selector} tbody tr`).evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
 
-test('first run, sample, browse, append, bad JSON, conflict, reload', async () => {
+test('first run, sample, browse, append, bad JSON, conflict, reload', limit, async () => {
   const { page, context, errors } = await openPage(app);
 
   // First run: an explanation and the sample button, no empty table.
@@ -105,7 +105,7 @@ test('first run, sample, browse, append, bad JSON, conflict, reload', async () =
   await context.close();
 });
 
-test('lists update without a reload when a script appends', async () => {
+test('lists update without a reload when a script appends', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.append('cart-1', { type: 'ItemAdded', data: { sku: 'A' } }));
   await page.locator('table.streams').waitFor();
@@ -120,7 +120,7 @@ test('lists update without a reload when a script appends', async () => {
   await context.close();
 });
 
-test('event data is shown as text, never run as HTML', async () => {
+test('event data is shown as text, never run as HTML', limit, async () => {
   const { page, context, errors } = await openPage(app);
   const payload = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
   await page.evaluate((html) => window.sandbox.append('xss-1', { type: '<b>Bold</b>', data: { html } }), payload);
@@ -134,7 +134,7 @@ test('event data is shown as text, never run as HTML', async () => {
   await context.close();
 });
 
-test('paging through a long stream reads one page at a time', async () => {
+test('paging through a long stream reads one page at a time', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.append('bulk-1',
     Array.from({ length: 120 }, (_, n) => ({ type: n % 2 ? 'Odd' : 'Even', data: { n } }))));

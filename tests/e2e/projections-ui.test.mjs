@@ -3,13 +3,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startApp, openPage, reload, artifacts, eventually } from './harness.mjs';
+import { startApp, openPage, reload, artifacts, eventually, limit } from './harness.mjs';
 
 let app;
-before(async () => { app = await startApp(); });
-after(async () => { await app?.stop(); });
+before(async () => { app = await startApp(); }, limit);
+after(async () => { await app?.stop(); }, limit);
 
-test('create a projection in the editor, append, and watch its state change', async () => {
+test('create a projection in the editor, append, and watch its state change', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.loadSample());
   await page.getByRole('link', { name: 'Projections' }).click();
@@ -52,17 +52,50 @@ test('create a projection in the editor, append, and watch its state change', as
   await eventually(async () => assert.equal(await page.getByTestId('projection-status').textContent(), 'Stopped'));
   await page.getByRole('button', { name: 'Start' }).click();
   await eventually(async () => assert.equal(await page.getByTestId('projection-status').textContent(), 'Running'));
-  page.once('dialog', (dialog) => dialog.dismiss());
+
+  // The reset is watched on a projection whose $init draws a random marker
+  // per partition: only a re-run from 0 changes it.
+  await page.evaluate(() => window.sandbox.createProjection('runs', `fromCategory('account').foreachStream().when({
+    $init: () => ({ run: Math.random(), seen: 0 }),
+    $any: (s) => { s.seen += 1; },
+  })`));
+  const marker = () => page.evaluate(() => window.sandbox.projectionState('runs', { partition: 'account-ada' }));
+  const row = async () => {
+    const [found] = (await page.evaluate(() => window.sandbox.projections())).filter((p) => p.name === 'runs');
+    return [found.status, found.position, found.eventsProcessed];
+  };
+  const firstRun = await marker();
+  const firstRow = await row();
+  await page.goto(`${app.base}#/projections/runs`);
+  await page.getByTestId('projection-status').waitFor();
+  const summary = () => page.locator('.toolbar .muted').first().textContent();
+  await eventually(async () => assert.match(await summary(), /position 2\d · 2\d events processed · 3 partitions/));
+  const firstSummary = await summary();
+
+  // Dismissed: nothing is reset, even given the time a reset takes.
+  let asked = 0;
+  page.once('dialog', (dialog) => { asked += 1; return dialog.dismiss(); });
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await eventually(async () => assert.equal(asked, 1, 'the reset asks first'));
+  await page.waitForTimeout(1000);
+  assert.deepEqual(await marker(), firstRun, 'a dismissed reset re-runs nothing');
+  assert.deepEqual(await row(), firstRow);
+  assert.equal(await summary(), firstSummary);
+  assert.equal(await page.getByTestId('projection-status').textContent(), 'Running');
+
+  // Accepted: it runs again from 0, onto fresh states.
   page.once('dialog', (dialog) => dialog.accept());
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
-  await eventually(async () => assert.match(await page.locator('.toolbar .muted').first().textContent(), /position 2\d · 2\d events processed · 3 partitions/));
+  await eventually(async () => assert.notEqual((await marker()).run, firstRun.run, 'an accepted reset runs $init again'));
+  assert.equal((await marker()).seen, firstRun.seen);
+  await eventually(async () => assert.deepEqual(await row(), firstRow));
+  await eventually(async () => assert.equal(await summary(), firstSummary));
   await page.getByText('Partitions (3)').waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });
 
-test('a faulted projection shows the reason and marks the line', async () => {
+test('a faulted projection shows the reason and marks the line', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.loadSample());
   await page.evaluate(() => window.sandbox.createProjection('overdraft-check', [
@@ -86,19 +119,28 @@ test('a faulted projection shows the reason and marks the line', async () => {
   await page.screenshot({ path: path.join(artifacts, 'projection-faulted.png'), fullPage: true });
   assert.equal((await page.evaluate(() => window.sandbox.readAll())).length, 20, 'the store is unchanged');
 
-  // Deleting asks first.
-  page.once('dialog', (dialog) => dialog.dismiss());
+  // Deleting asks first; dismissed, nothing is deleted, even given the time
+  // a delete takes.
+  const names = async () => (await page.evaluate(() => window.sandbox.projections())).map((p) => p.name);
+  let asked = 0;
+  page.once('dialog', (dialog) => { asked += 1; return dialog.dismiss(); });
   await page.getByRole('button', { name: 'Delete' }).click();
-  assert.equal((await page.evaluate(() => window.sandbox.projections())).length, 1);
+  await eventually(async () => assert.equal(asked, 1, 'the delete asks first'));
+  await page.waitForTimeout(1000);
+  assert.deepEqual(await names(), ['overdraft-check']);
+  assert.equal(await page.getByTestId('projection-status').textContent(), 'Faulted');
+  // Accepted: it is gone from the store and the page goes back to the list.
   page.once('dialog', (dialog) => dialog.accept());
   await page.getByRole('button', { name: 'Delete' }).click();
+  await eventually(async () => assert.deepEqual(await names(), []));
   await page.getByRole('heading', { name: 'Projections' }).waitFor();
-  assert.equal((await page.evaluate(() => window.sandbox.projections())).length, 0);
+  await reload(page);
+  assert.deepEqual(await names(), [], 'the delete outlives a reload');
   assert.deepEqual(errors, []);
   await context.close();
 });
 
-test('a query runs once and shows state, partitions and log', async () => {
+test('a query runs once and shows state, partitions and log', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.loadSample());
   await page.goto(`${app.base}#/query`);

@@ -2,11 +2,11 @@
 // the ESDB docs teach, faults, the watchdog, and persistence across reloads.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, openPage, reload } from './harness.mjs';
+import { startApp, openPage, reload, limit } from './harness.mjs';
 
 let app;
-before(async () => { app = await startApp(); });
-after(async () => { await app?.stop(); });
+before(async () => { app = await startApp(); }, limit);
+after(async () => { await app?.stop(); }, limit);
 
 /** Appends `[stream, type, data]` triples one by one. */
 const appendAll = (page, events) => page.evaluate(async (events) => {
@@ -24,7 +24,7 @@ const carts = [
   ['shoppingCart-3', 'CartCreated', { id: 3 }],
 ];
 
-test("the tutorial's counter, foreachStream counts, and a handler that mutates without returning", async () => {
+test("the tutorial's counter, foreachStream counts, and a handler that mutates without returning", limit, async () => {
   const { page, context, errors } = await openPage(app);
   await appendAll(page, carts);
   await page.evaluate(() => window.sandbox.createProjection('xbox-one-s-counter', `
@@ -62,7 +62,7 @@ test("the tutorial's counter, foreachStream counts, and a handler that mutates w
   await context.close();
 });
 
-test('partitionBy, transformBy/filterBy, biState with $initShared and $created, and the envelope', async () => {
+test('partitionBy, transformBy/filterBy, biState with $initShared and $created, and the envelope', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await appendAll(page, [
     ['order-1', 'Placed', { region: 'eu', total: 10 }, { $correlationId: 'c1' }],
@@ -124,7 +124,7 @@ test('partitionBy, transformBy/filterBy, biState with $initShared and $created, 
   await context.close();
 });
 
-test('a throwing reducer faults with the event and the line, and the store is untouched', async () => {
+test('a throwing reducer faults with the event and the line, and the store is untouched', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await appendAll(page, [['account-1', 'Opened', {}], ['account-1', 'Deposited', { amount: 5 }]]);
   await page.evaluate(() => window.sandbox.createProjection('broken', 'fromAll().when({\n  $init: () => ({}),\n  Deposited: (s, e) => {\n    return s.missing.field;\n  }\n})'));
@@ -147,7 +147,7 @@ test('a throwing reducer faults with the event and the line, and the store is un
   await context.close();
 });
 
-test('an endless loop in a handler faults on the timeout while the page and other projections go on', async () => {
+test('an endless loop in a handler faults on the timeout while the page and other projections go on', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await appendAll(page, [['account-1', 'Opened', {}], ['account-1', 'Withdrawn', { amount: 5 }]]);
   await page.evaluate(() => window.sandbox.createProjection('counter', 'fromAll().when({ $init: () => 0, $any: (n) => n + 1 })'));
@@ -176,7 +176,7 @@ test('an endless loop in a handler faults on the timeout while the page and othe
   await context.close();
 });
 
-test('after a reload, projections resume with their states', async () => {
+test('after a reload, projections resume with their states', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.loadSample());
   await page.evaluate(() => window.sandbox.createProjection('balances', `fromCategory('account').foreachStream().when({
@@ -198,6 +198,25 @@ test('after a reload, projections resume with their states', async () => {
   assert.deepEqual(await page.evaluate(() => window.sandbox.projectionState('balances', { partition: 'account-ada' })), { balance: 600 });
   await page.evaluate(() => window.sandbox.resetProjection('balances'));
   assert.deepEqual(await page.evaluate(() => window.sandbox.projectionState('balances', { partition: 'account-ada' })), { balance: 600 });
+
+  // Only a re-run from position 0 calls $init again: its random marker
+  // changes, and every event is folded once onto the fresh state, not twice.
+  await page.evaluate(() => window.sandbox.createProjection('runs', `fromCategory('account').when({
+    $init: () => ({ run: Math.random(), seen: 0 }),
+    $any: (s) => { s.seen += 1; },
+  })`));
+  const runs = () => page.evaluate(() => window.sandbox.projectionState('runs'));
+  const firstRun = await runs();
+  assert.equal(firstRun.seen, 21);
+  assert.deepEqual(await runs(), firstRun, 'asking again re-runs nothing');
+  await page.evaluate(() => window.sandbox.resetProjection('runs'));
+  const secondRun = await runs();
+  assert.equal(secondRun.seen, 21, 'after a reset every event is folded once, onto a fresh state');
+  assert.notEqual(secondRun.run, firstRun.run, 'a reset runs $init again');
+  const [runsRow] = (await page.evaluate(() => window.sandbox.projections())).filter((p) => p.name === 'runs');
+  assert.deepEqual([runsRow.status, runsRow.position, runsRow.eventsProcessed], ['Running', 20, 21]);
+  await page.evaluate(() => window.sandbox.deleteProjection('runs'));
+
   await page.evaluate(() => window.sandbox.updateProjection('balances', `fromCategory('account').when({ $init: () => 0, $any: (s) => s + 1 })`));
   assert.equal(await page.evaluate(() => window.sandbox.projectionState('balances')), 21);
   await page.evaluate(() => window.sandbox.deleteProjection('balances'));
@@ -207,7 +226,7 @@ test('after a reload, projections resume with their states', async () => {
   await context.close();
 });
 
-test('emit and linkTo write once to owned streams; reset hides them and emits again; queries never write', async () => {
+test('emit and linkTo write once to owned streams; reset hides them and emits again; queries never write', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.loadSample());
   await page.evaluate(() => window.sandbox.createProjection('big-deposits', `fromCategory('account').when({
@@ -261,7 +280,7 @@ test('emit and linkTo write once to owned streams; reset hides them and emits ag
   await context.close();
 });
 
-test('a log of exactly one worker read batch (5,000 events) is folded to the end', async () => {
+test('a log of exactly one worker read batch (5,000 events) is folded to the end', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.append('meter-1',
     Array.from({ length: 5000 }, (_, n) => ({ type: 'Ticked', data: { n } }))));
