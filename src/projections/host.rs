@@ -40,10 +40,12 @@ pub(super) struct Projection {
     waiters: RefCell<Vec<Function>>,
 }
 
+type Listener = Box<dyn Fn(HostNews)>;
+
 pub struct ProjectionHost {
     pub(super) store: Rc<IndexedDbStore>,
     /// Told what the host changed: a projection, or a stream it wrote.
-    on_change: RefCell<Option<Box<dyn Fn(HostNews)>>>,
+    on_change: RefCell<Option<Listener>>,
     pub(super) database: String,
     pub(super) handler_timeout_ms: Cell<u32>,
     projections: RefCell<BTreeMap<String, Rc<Projection>>>,
