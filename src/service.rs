@@ -42,6 +42,7 @@ pub struct Sandbox {
     projections: Rc<ProjectionHost>,
     listeners: RefCell<Vec<(u64, Listener)>>,
     next_listener: Cell<u64>,
+    closed: RefCell<Option<String>>,
 }
 
 /// Keeps a listener registered until it is dropped.
@@ -71,13 +72,14 @@ impl Sandbox {
         // The sandbox does not exist yet when the store opens; a close that
         // comes later reaches it through this slot.
         let slot: Rc<RefCell<Weak<Sandbox>>> = Rc::default();
-        let closing = Rc::clone(&slot);
+        let closed_early = Rc::new(Cell::new(false));
+        let (closing, early) = (Rc::clone(&slot), Rc::clone(&closed_early));
         let watch = OpenWatch {
             on_blocked: Some(Box::new(on_blocked)),
-            on_closed: Some(Box::new(move || {
-                if let Some(sandbox) = closing.borrow().upgrade() {
-                    sandbox.closed_under_us();
-                }
+            on_closed: Some(Box::new(move || match closing.borrow().upgrade() {
+                Some(sandbox) => sandbox.closed_under_us(),
+                // Closed while the projections were still loading.
+                None => early.set(true),
             })),
         };
         let store = Rc::new(IndexedDbStore::open_watched(&database, watch).await?);
@@ -88,8 +90,12 @@ impl Sandbox {
             projections,
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
+            closed: RefCell::default(),
         });
         *slot.borrow_mut() = Rc::downgrade(&sandbox);
+        if closed_early.get() {
+            sandbox.closed_under_us();
+        }
         // Weak: the host lives inside the sandbox it reports to.
         let weak = Rc::downgrade(&sandbox);
         sandbox.projections.on_change(move |news| {
@@ -116,9 +122,16 @@ impl Sandbox {
     /// (their rows are as last saved) and the page is told.
     fn closed_under_us(&self) {
         self.projections.close();
+        let reason = "A newer version of es-sandbox opened this sandbox in another tab, so this tab let go of it. Reload this page to continue.";
+        *self.closed.borrow_mut() = Some(reason.to_string());
         self.announce(Change::Closed {
-            reason: "A newer version of es-sandbox opened this sandbox in another tab, so this tab let go of it. Reload this page to continue.".into(),
+            reason: reason.into(),
         });
+    }
+
+    /// Why the sandbox was closed under this page, if it was.
+    pub fn closed_reason(&self) -> Option<String> {
+        self.closed.borrow().clone()
     }
 
     /// The projection runtime of this sandbox.

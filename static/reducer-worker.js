@@ -11,8 +11,8 @@
 // is the source of truth; the typedefs below mirror it. The page states
 // every store rule in `define`; this script states only the protocol
 // version it speaks. It is a classic worker script (no modules), and it
-// touches no globals but self, postMessage, indexedDB, IDBKeyRange and
-// performance, so tests can run it in node's vm.
+// touches no globals but self, postMessage, indexedDB, IDBKeyRange,
+// performance and setInterval/clearInterval, so tests can run it in node's vm.
 'use strict';
 
 // ---------------------------------------------------------------------------
@@ -328,7 +328,9 @@ function emitted(def, name, stream, eventType, data, metadata) {
 /** The line in the projection's source that an error's stack points at. */
 function sourceLine(error) {
   const match = String(error && error.stack).match(new RegExp(`${SOURCE_URL.replace('.', '\\.')}:(\\d+):\\d+`));
-  return match ? Number(match[1]) - FUNCTION_PREFIX_LINES : undefined;
+  const line = match ? Number(match[1]) - FUNCTION_PREFIX_LINES : undefined;
+  // A frame in the lines `new Function` adds is not a line of the source.
+  return line >= 1 ? line : undefined;
 }
 
 function define(source) {
@@ -507,6 +509,10 @@ async function catchUp({ database, to, careful, ownedStreams }) {
     throw storageFault(error);
   }
   let lastBeat = performance.now();
+  // While the worker waits on IndexedDB (a read queued behind a long write),
+  // no handler runs, so it says it is alive; a handler that never returns
+  // blocks this timer too, and the page's watchdog still sees the silence.
+  const waiting = setInterval(() => postMessage({ op: 'progress', position }), Math.max(1, heartbeatMs));
   try {
     // Reads while there is something after `position` up to `to`.
     while (position < to) {
@@ -533,6 +539,7 @@ async function catchUp({ database, to, careful, ownedStreams }) {
       if (records.length < readBatchSize) break;
     }
   } finally {
+    clearInterval(waiting);
     current = null;
     db.close();
   }

@@ -87,7 +87,7 @@ impl ProjectionHost {
                 Pass::Progressed => {}
             }
             if projection.schedule.borrow_mut().progressed(now()) {
-                if let Err(error) = self.save_checkpoint(projection).await {
+                if let Err(error) = self.save_progress(projection).await {
                     self.fault(projection, format!("its checkpoint could not be saved, so its progress would be lost on reload: {error}"), None).await;
                     return;
                 }
@@ -99,6 +99,9 @@ impl ProjectionHost {
     }
 
     async fn pass(self: &Rc<Self>, projection: &Rc<Projection>) -> Pass {
+        // Everything below awaits; a reset or restart meanwhile moves the
+        // epoch, and then nothing of this pass may be kept.
+        let epoch = projection.epoch.get();
         if self.is_closed() || projection.record.borrow().status != ProjectionStatus::Running {
             return Pass::Ended;
         }
@@ -117,14 +120,22 @@ impl ProjectionHost {
         if projection.record.borrow().position >= head {
             return Pass::CaughtUp;
         }
-        let worker = match self.worker_for(projection).await {
+        if !self.still_current(projection).await {
+            return Pass::Ended;
+        }
+        if projection.epoch.get() != epoch {
+            return Pass::Stale;
+        }
+        let worker = match self.worker_for(projection, epoch).await {
             Ok(worker) => worker,
             Err(error) => {
                 self.fault(projection, error.to_string(), None).await;
                 return Pass::Ended;
             }
         };
-        let epoch = projection.epoch.get();
+        if projection.epoch.get() != epoch {
+            return Pass::Stale;
+        }
         let record = projection.record.borrow().clone();
         let run = RunSpec {
             source: &record.source,
@@ -190,27 +201,38 @@ impl ProjectionHost {
         if !self.holds(projection) || !projection.schedule.borrow().trailing_save_due() {
             return;
         }
-        if let Err(error) = self.save_checkpoint(projection).await {
+        if let Err(error) = self.save_progress(projection).await {
             self.fault(projection, format!("its checkpoint could not be saved, so its progress would be lost on reload: {error}"), None).await;
         }
     }
 
-    /// Saves progress, unless another tab changed the projection's row since
-    /// this tab read it; then that row is adopted instead.
-    async fn save_checkpoint(
-        self: &Rc<Self>,
-        projection: &Rc<Projection>,
-    ) -> Result<(), ProjectionError> {
+    /// Reads the stored row before a fold: if another tab changed the run,
+    /// that row is adopted and the pass ends; if not, the streams it claimed
+    /// for this projection are learned, so the fold never reads them back.
+    async fn still_current(self: &Rc<Self>, projection: &Rc<Projection>) -> bool {
         let name = projection.record.borrow().name.clone();
-        let stored = self.store.projection(&name).await?;
-        let current = stored
-            .as_ref()
-            .is_some_and(|stored| projection.record.borrow().same_run_as(stored));
-        if !current {
-            self.adopt(projection, stored);
-            return Ok(());
+        let stored = match self.store.projection(&name).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                self.fault(
+                    projection,
+                    format!("could not read its own row: {error}"),
+                    None,
+                )
+                .await;
+                return false;
+            }
+        };
+        match stored {
+            Some(stored) if projection.record.borrow().same_run_as(&stored) => {
+                projection.record.borrow_mut().keep_claims_of(&stored);
+                true
+            }
+            stored => {
+                self.adopt(projection, stored);
+                false
+            }
         }
-        self.save(projection).await
     }
 
     /// Marks the projection faulted and saves that. A fault that cannot be
@@ -255,7 +277,7 @@ impl ProjectionHost {
             Ok(reply) => return caught_up(reply).map(|done| (worker, done)),
             Err(WorkerFailure::Hung { .. }) => {
                 let careful = match self.spawn_defined(run).await {
-                    Ok(careful) => Rc::new(careful),
+                    Ok((careful, _)) => Rc::new(careful),
                     Err(failure) => return Err(self.run_failed(failure)),
                 };
                 match careful.request(&catch_up(true), Some(limit)).await {
@@ -285,10 +307,13 @@ impl ProjectionHost {
     }
 
     /// The projection's live worker, started (defined and restored from its
-    /// checkpoint) when it has none.
+    /// checkpoint) when it has none. A worker started from the checkpoint
+    /// is where the checkpoint is, so the row's progress goes back to it.
+    /// It is kept only if no reset or restart came while it started.
     pub(super) async fn worker_for(
         &self,
         projection: &Projection,
+        epoch: u64,
     ) -> Result<Rc<ReducerWorker>, ProjectionError> {
         if let Some(worker) = projection.worker.borrow().clone() {
             return Ok(worker);
@@ -299,19 +324,28 @@ impl ProjectionHost {
             checkpoint: record.checkpoint.as_deref(),
             owned_streams: &record.emitted_streams,
         };
-        let worker = Rc::new(
-            self.spawn_defined(&run)
-                .await
-                .map_err(|failure| ProjectionError::Faulted(failure.reason()))?,
-        );
-        *projection.worker.borrow_mut() = Some(Rc::clone(&worker));
+        let (worker, progress) = self
+            .spawn_defined(&run)
+            .await
+            .map_err(|failure| ProjectionError::Faulted(failure.reason()))?;
+        let worker = Rc::new(worker);
+        if projection.epoch.get() == epoch {
+            let mut current = projection.record.borrow_mut();
+            current.position = progress.position;
+            current.events_processed = progress.events_processed;
+            current.partitions = progress.partitions;
+            drop(current);
+            *projection.worker.borrow_mut() = Some(Rc::clone(&worker));
+        }
         Ok(worker)
     }
 
+    /// A new worker with the run's source defined and its checkpoint
+    /// restored, and the progress that checkpoint stands for.
     pub(super) async fn spawn_defined(
         &self,
         run: &RunSpec<'_>,
-    ) -> Result<ReducerWorker, WorkerFailure> {
+    ) -> Result<(ReducerWorker, Progress), WorkerFailure> {
         let worker = ReducerWorker::spawn()?;
         let limit = self.handler_timeout_ms.get();
         let define = Request::Define {
@@ -321,30 +355,39 @@ impl ProjectionHost {
             rules: StoreRules::current(),
         };
         match worker.request(&define, Some(limit)).await? {
-            Reply::Defined { .. } => {}
-            other => {
-                return Err(WorkerFailure::Broken(
-                    unexpected("define", &other).to_string(),
-                ))
+            Reply::Defined { protocol, .. } if protocol == PROTOCOL_VERSION => {}
+            Reply::Defined { protocol, .. } => {
+                return Err(WorkerFailure::Broken(format!(
+                    "the reducer worker speaks protocol {protocol}, this page {PROTOCOL_VERSION}; reload the page to load the matching worker"
+                )))
             }
+            other => return Err(WorkerFailure::Broken(unexpected("define", &other).to_string())),
         }
-        if let Some(text) = run.checkpoint {
-            let checkpoint: Checkpoint = serde_json::from_str(text).map_err(|e| {
-                WorkerFailure::Broken(format!("the saved checkpoint is not readable: {e}"))
-            })?;
-            match worker
-                .request(&Request::Restore { checkpoint }, None)
-                .await?
-            {
-                Reply::Restored { .. } => {}
-                other => {
-                    return Err(WorkerFailure::Broken(
-                        unexpected("restore", &other).to_string(),
-                    ))
-                }
-            }
+        let Some(text) = run.checkpoint else {
+            let start = Progress {
+                position: -1,
+                events_processed: 0,
+                partitions: 0,
+            };
+            return Ok((worker, start));
+        };
+        let checkpoint: Checkpoint = serde_json::from_str(text).map_err(|e| {
+            WorkerFailure::Broken(format!("the saved checkpoint is not readable: {e}"))
+        })?;
+        let progress = Progress {
+            position: checkpoint.position,
+            events_processed: checkpoint.events_processed,
+            partitions: checkpoint.partitions.len() as u64,
+        };
+        match worker
+            .request(&Request::Restore { checkpoint }, None)
+            .await?
+        {
+            Reply::Restored { .. } => Ok((worker, progress)),
+            other => Err(WorkerFailure::Broken(
+                unexpected("restore", &other).to_string(),
+            )),
         }
-        Ok(worker)
     }
 }
 

@@ -7,21 +7,20 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
-use serde_json::Value;
-use wasm_bindgen::prelude::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use super::protocol::{Checkpoint, LogLine, Reply, Request};
-use super::scheduler::Schedule;
-use super::worker::{ReducerWorker, WorkerFailure};
-use super::{HostNews, Lifecycle, PartitionStates, ProjectionError, QueryOutcome};
+use super::scheduler::{RunState, Schedule};
+use super::tabs::Tabs;
+use super::worker::ReducerWorker;
+use super::{HostNews, Lifecycle, ProjectionError};
 use crate::core::projection::{
     validate_projection_name, ProjectionMode, ProjectionRecord, ProjectionStatus,
 };
 use crate::core::{ReadRequest, StoreError};
 use crate::storage::indexeddb::IndexedDbStore;
-use crate::storage::{EventStore, ProjectionRows};
+use crate::storage::{EventStore, Fenced, ProjectionRows};
 
 /// EventStoreDB's `ProjectionExecutionTimeout` default.
 pub const DEFAULT_HANDLER_TIMEOUT_MS: u32 = 250;
@@ -48,18 +47,12 @@ pub struct ProjectionHost {
     on_change: RefCell<Option<Listener>>,
     pub(super) database: String,
     pub(super) handler_timeout_ms: Cell<u32>,
-    projections: RefCell<BTreeMap<String, Rc<Projection>>>,
+    pub(super) projections: RefCell<BTreeMap<String, Rc<Projection>>>,
     /// The database was closed under the page: nothing runs any more.
     closed: Cell<bool>,
     /// Other tabs of this sandbox: each tab runs its projections, and says
     /// here when it changed one's row (created, stopped, reset, …).
-    tabs: RefCell<Option<Tabs>>,
-}
-
-/// The channel to this sandbox's other tabs, and its listener.
-struct Tabs {
-    channel: web_sys::BroadcastChannel,
-    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    pub(super) tabs: RefCell<Option<Tabs>>,
 }
 
 impl ProjectionHost {
@@ -135,9 +128,10 @@ impl ProjectionHost {
     /// Applies to workers started from now on, and to every watchdog.
     pub fn set_handler_timeout_ms(&self, ms: u32) {
         self.handler_timeout_ms.set(ms.max(1));
-        // Running workers were told the old limit; idle ones restart on demand.
+        // Workers were told the old limit; idle ones restart on demand. One
+        // with a save still due keeps its worker, whose states that save needs.
         for projection in self.projections.borrow().values() {
-            if !projection.schedule.borrow().is_running() {
+            if projection.schedule.borrow().state() == RunState::Idle {
                 projection.worker.borrow_mut().take();
             }
         }
@@ -217,25 +211,60 @@ impl ProjectionHost {
 
     /// New source: the states are thrown away and it runs again from 0.
     pub async fn update(self: &Rc<Self>, name: &str, source: &str) -> Result<(), ProjectionError> {
-        let projection = self.get(name)?;
-        projection.record.borrow_mut().source = source.to_string();
-        self.reset(name).await
+        self.reset_with(name, Some(source)).await
     }
 
-    /// Back to position 0. The streams it emitted to are soft-deleted (hidden,
-    /// their versions never reused) and written again by the re-run.
     async fn reset(self: &Rc<Self>, name: &str) -> Result<(), ProjectionError> {
+        self.reset_with(name, None).await
+    }
+
+    /// Back to position 0 and running, with a new source if one is given.
+    /// The pass under
+    /// way ends first, so nothing of the old generation is written after
+    /// this. The new generation's row is saved before the old outputs are
+    /// hidden: from then on another tab's old run is fenced off, and what it
+    /// wrote before is hidden too. The streams it emitted to are
+    /// soft-deleted (their versions never reused) and written again by the
+    /// re-run; a stream the page had no time to hide is hidden by that
+    /// re-run (`output.rs`).
+    async fn reset_with(
+        self: &Rc<Self>,
+        name: &str,
+        source: Option<&str>,
+    ) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
-        projection.forget_worker();
+        self.quiesce(&projection).await;
+        {
+            let mut record = projection.record.borrow_mut();
+            if let Some(source) = source {
+                record.source = source.to_string();
+            }
+            record.reset();
+        }
         projection.logs.borrow_mut().clear();
+        self.publish_row(&projection).await?;
         let owned = projection.record.borrow().emitted_streams.clone();
         for stream in &owned {
             self.store.soft_delete(stream).await?;
         }
-        projection.record.borrow_mut().reset();
-        self.publish_row(&projection).await?;
         self.kick(name);
         Ok(())
+    }
+
+    /// Stops the projection's runs in this tab and waits until the pass
+    /// under way (if any) has ended, so no write of it lands later. The
+    /// status is left `Stopped` in memory; the caller sets what follows.
+    async fn quiesce(&self, projection: &Projection) {
+        projection.record.borrow_mut().status = ProjectionStatus::Stopped;
+        projection.forget_worker();
+        while projection.schedule.borrow().is_running() {
+            // A pass sees the stopped status and ends; its end wakes this.
+            let ended = projection.wait();
+            if !projection.schedule.borrow().is_running() {
+                break;
+            }
+            let _ended = JsFuture::from(ended).await;
+        }
     }
 
     async fn stop(&self, name: &str) -> Result<(), ProjectionError> {
@@ -268,130 +297,13 @@ impl ProjectionHost {
     async fn delete(&self, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
         // A pass under way must end here, not save the row back.
-        projection.record.borrow_mut().status = ProjectionStatus::Stopped;
-        projection.forget_worker();
+        self.quiesce(&projection).await;
         self.projections.borrow_mut().remove(name);
         projection.wake_waiters();
         self.store.delete_projection(name).await?;
         self.tell_other_tabs(name);
         self.changed(name);
         Ok(())
-    }
-
-    /// The state of a partition (the root with none, the shared state of a
-    /// biState projection) and its result, once everything appended so far
-    /// is processed.
-    pub async fn state(
-        self: &Rc<Self>,
-        name: &str,
-        partition: Option<&str>,
-    ) -> Result<(Option<Value>, Option<Value>), ProjectionError> {
-        let request = Request::State {
-            partition: partition.map(str::to_string),
-        };
-        match self.ask(name, &request).await? {
-            Reply::State { state, result } => Ok((state, result)),
-            other => Err(unexpected("state", &other)),
-        }
-    }
-
-    /// Every partition's state, once caught up, in creation order.
-    pub async fn partition_states(
-        self: &Rc<Self>,
-        name: &str,
-    ) -> Result<PartitionStates, ProjectionError> {
-        match self.ask(name, &Request::Checkpoint).await? {
-            Reply::Checkpoint { checkpoint } => Ok(checkpoint.partitions),
-            other => Err(unexpected("checkpoint", &other)),
-        }
-    }
-
-    pub async fn partitions(self: &Rc<Self>, name: &str) -> Result<Vec<String>, ProjectionError> {
-        match self.ask(name, &Request::Partitions).await? {
-            Reply::Partitions { keys } => Ok(keys),
-            other => Err(unexpected("partitions", &other)),
-        }
-    }
-
-    /// Asks a projection's worker once it has caught up.
-    async fn ask(self: &Rc<Self>, name: &str, request: &Request) -> Result<Reply, ProjectionError> {
-        let projection = self.caught_up(name).await?;
-        let worker = self.worker_for(&projection).await?;
-        worker
-            .request(request, None)
-            .await
-            .map_err(|failure| ProjectionError::Faulted(failure.reason()))
-    }
-
-    /// Runs `source` once over the whole log in a worker of its own. It is
-    /// never saved and never writes.
-    pub async fn query(&self, source: &str) -> Result<QueryOutcome, ProjectionError> {
-        let faulted = |failure: WorkerFailure| ProjectionError::Faulted(failure.reason());
-        let run = super::catch_up::RunSpec {
-            source,
-            checkpoint: None,
-            owned_streams: &[],
-        };
-        let worker = Rc::new(self.spawn_defined(&run).await.map_err(faulted)?);
-        let head = self.head().await?;
-        let (worker, caught_up) = self
-            .run_watched(&run, worker, head)
-            .await
-            .map_err(|failure| ProjectionError::Faulted(failure.0))?;
-        let (state, result) = match worker
-            .request(&Request::State { partition: None }, None)
-            .await
-            .map_err(faulted)?
-        {
-            Reply::State { state, result } => (state, result),
-            other => return Err(unexpected("state", &other)),
-        };
-        let partitions = match worker
-            .request(&Request::Checkpoint, None)
-            .await
-            .map_err(faulted)?
-        {
-            Reply::Checkpoint { checkpoint } => checkpoint.partitions,
-            other => return Err(unexpected("checkpoint", &other)),
-        };
-        Ok(QueryOutcome {
-            state,
-            result,
-            partitions,
-            logs: caught_up.logs,
-        })
-    }
-
-    /// Waits until the projection has processed everything appended so far,
-    /// or stopped. It waits on the projection's runs, never on a timer.
-    async fn caught_up(self: &Rc<Self>, name: &str) -> Result<Rc<Projection>, ProjectionError> {
-        loop {
-            if self.is_closed() {
-                return Err(StoreError::Unavailable(
-                    "this tab let go of the sandbox because a newer version opened it; reload this page".into(),
-                )
-                .into());
-            }
-            let projection = self.get(name)?;
-            let (status, position, reason) = {
-                let record = projection.record.borrow();
-                (record.status, record.position, record.reason.clone())
-            };
-            match status {
-                ProjectionStatus::Faulted => {
-                    return Err(ProjectionError::Faulted(reason.unwrap_or_default()))
-                }
-                ProjectionStatus::Stopped | ProjectionStatus::Completed => return Ok(projection),
-                ProjectionStatus::Running => {}
-            }
-            if !projection.schedule.borrow().is_running() && position >= self.head().await? {
-                return Ok(projection);
-            }
-            let woken = projection.wait();
-            self.kick(name);
-            // The promise only ever resolves: there is no error to handle.
-            let _woken = JsFuture::from(woken).await;
-        }
     }
 
     /// The last position in `$all`, -1 when the store is empty.
@@ -419,99 +331,47 @@ impl ProjectionHost {
         Ok(())
     }
 
-    fn listen_to_other_tabs(self: &Rc<Self>) {
-        let channel =
-            match web_sys::BroadcastChannel::new(&format!("{}/projections", self.database)) {
-                Ok(channel) => channel,
-                Err(error) => {
-                    // Without it each tab still runs correctly on its own; it
-                    // only learns of another tab's commands when it next writes.
-                    web_sys::console::warn_2(
-                        &"other tabs' projection commands will not be heard".into(),
-                        &error,
-                    );
-                    return;
-                }
-            };
-        let host = Rc::downgrade(self);
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |message: web_sys::MessageEvent| {
-                let (Some(host), Some(name)) = (host.upgrade(), message.data().as_string()) else {
-                    return;
-                };
-                wasm_bindgen_futures::spawn_local(async move { host.follow(&name).await });
-            },
-        );
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        *self.tabs.borrow_mut() = Some(Tabs {
-            channel,
-            _on_message: on_message,
-        });
-    }
-
-    fn tell_other_tabs(&self, name: &str) {
-        if let Some(tabs) = &*self.tabs.borrow() {
-            if let Err(error) = tabs.channel.post_message(&JsValue::from_str(name)) {
-                web_sys::console::warn_2(
-                    &"could not tell other tabs of a projection command".into(),
-                    &error,
-                );
-            }
-        }
-    }
-
-    /// Another tab changed the row of `name`: take the stored row as truth.
-    async fn follow(self: &Rc<Self>, name: &str) {
-        if self.is_closed() {
-            return;
-        }
-        let stored = match self.store.projection(name).await {
-            Ok(stored) => stored,
-            Err(error) => {
-                web_sys::console::error_1(
-                    &format!(
-                        "could not read projection '{name}' that another tab changed: {error}"
-                    )
-                    .into(),
-                );
-                return;
-            }
-        };
-        match (self.get(name).ok(), stored) {
-            (Some(projection), stored) => {
-                let same = stored
-                    .as_ref()
-                    .is_some_and(|stored| projection.record.borrow().same_run_as(stored));
-                if !same {
-                    self.adopt(&projection, stored);
-                }
-            }
-            (None, Some(stored)) => {
-                self.projections
-                    .borrow_mut()
-                    .insert(name.to_string(), Rc::new(Projection::new(stored)));
-                self.changed(name);
-                self.kick(name);
-            }
-            (None, None) => {}
-        }
-    }
-
-    /// Saves the projection's row, with its worker's states when it has one.
+    /// Saves the projection's row as a command left it (stop), with its
+    /// worker's states when it has one.
     pub(super) async fn save(&self, projection: &Projection) -> Result<(), ProjectionError> {
-        let worker = projection.worker.borrow().clone();
-        if let Some(worker) = worker {
-            match worker.request(&Request::Checkpoint, None).await {
-                Ok(Reply::Checkpoint { checkpoint }) => {
-                    projection.record.borrow_mut().checkpoint = Some(checkpoint_text(&checkpoint)?);
-                }
-                Ok(other) => return Err(unexpected("checkpoint", &other)),
-                Err(failure) => return Err(ProjectionError::Faulted(failure.reason())),
-            }
-        }
+        self.take_checkpoint(projection).await?;
         projection.schedule.borrow_mut().saved(super::worker::now());
         self.write_row(projection).await?;
         Ok(())
+    }
+
+    /// Saves a running projection's progress: its worker's states, only
+    /// while the stored row is still this run. Otherwise that row is the
+    /// truth, and adopted.
+    pub(super) async fn save_progress(
+        self: &Rc<Self>,
+        projection: &Rc<Projection>,
+    ) -> Result<(), ProjectionError> {
+        self.take_checkpoint(projection).await?;
+        let record = projection.record.borrow().clone();
+        match self.store.save_progress(&record).await? {
+            Fenced::Done(()) => {
+                projection.schedule.borrow_mut().saved(super::worker::now());
+                self.changed(&record.name);
+            }
+            Fenced::Superseded(stored) => self.adopt(projection, stored.map(|row| *row)),
+        }
+        Ok(())
+    }
+
+    /// Puts the worker's current states in the row, as its checkpoint.
+    async fn take_checkpoint(&self, projection: &Projection) -> Result<(), ProjectionError> {
+        let Some(worker) = projection.worker.borrow().clone() else {
+            return Ok(());
+        };
+        match worker.request(&Request::Checkpoint, None).await {
+            Ok(Reply::Checkpoint { checkpoint }) => {
+                projection.record.borrow_mut().checkpoint = Some(checkpoint_text(&checkpoint)?);
+                Ok(())
+            }
+            Ok(other) => Err(unexpected("checkpoint", &other)),
+            Err(failure) => Err(ProjectionError::Faulted(failure.reason())),
+        }
     }
 
     /// Another tab changed or deleted the projection: its stored row is the
@@ -539,14 +399,8 @@ impl ProjectionHost {
     }
 }
 
-impl Drop for Tabs {
-    fn drop(&mut self) {
-        self.channel.close();
-    }
-}
-
 impl Projection {
-    fn new(record: ProjectionRecord) -> Projection {
+    pub(super) fn new(record: ProjectionRecord) -> Projection {
         Projection {
             record: RefCell::new(record),
             logs: RefCell::default(),
@@ -571,7 +425,7 @@ impl Projection {
     }
 
     /// A promise that resolves when the runs end (or the projection stops).
-    fn wait(&self) -> Promise {
+    pub(super) fn wait(&self) -> Promise {
         let mut waiters = self.waiters.borrow_mut();
         Promise::new(&mut |resolve, _| waiters.push(resolve))
     }

@@ -7,7 +7,9 @@
 //! - `scheduler`: when to fold and when to save (pure);
 //! - `output`: emitted and linked events, written exactly once;
 //! - `worker`: one worker, its requests and its watchdog (browser);
-//! - `host` and `catch_up`: lifecycle, queries, and catching up (browser).
+//! - `host`: lifecycle and rows; `catch_up`: folding after appends;
+//!   `states`: reading states once caught up, and queries (browser);
+//! - `tabs`: other tabs' commands (browser).
 //!
 //! **Invariant:** reducer code never runs on the page's thread, and a failing
 //! reducer cannot touch the store: the worker only reads, and the host writes
@@ -21,6 +23,10 @@ pub mod scheduler;
 mod catch_up;
 #[cfg(target_arch = "wasm32")]
 mod host;
+#[cfg(target_arch = "wasm32")]
+mod states;
+#[cfg(target_arch = "wasm32")]
+mod tabs;
 #[cfg(target_arch = "wasm32")]
 mod worker;
 

@@ -3,12 +3,17 @@
 //!
 //! **Exactly once.** Every output gets an id derived from (projection,
 //! generation, source position, index within that source event's outputs),
-//! and a stream's outputs are written in source order. So the outputs of a
-//! stream already stored are always a prefix of the ones a replay computes:
-//! after a reload (checkpoints lag by up to a second) or in a second tab
-//! running the same projection, the stream's last event tells how far the
-//! prefix goes, and only what follows it is written. The write expects the
-//! version it read, so two writers racing re-read instead of doubling.
+//! carries its source event's position and the projection's generation in
+//! its metadata (`$c`/`$p` and `$v`, as KurrentDB tags emitted events with
+//! their checkpoint and the projection's version), and a stream's
+//! outputs are written in source order. So what a stream already holds is
+//! always a prefix of what a replay computes, and its last event says how
+//! far that prefix goes: after a reload (checkpoints lag by up to a second),
+//! or in a second tab that folds behind or ahead of this one, only what
+//! follows it is written. The write expects the version it read, so two
+//! writers racing re-read instead of doubling, and it is fenced: it lands
+//! only while the projection's stored row is still this run, checked in
+//! the same transaction, so an old generation never writes after a reset.
 //!
 //! This is KurrentDB's way too: an emitted stream, on recovery, reads back
 //! what is already committed and skips it.
@@ -17,8 +22,10 @@ use std::collections::BTreeMap;
 
 use crate::core::event::{derived_uuid, validate_event, InputEvent};
 use crate::core::projection::ProjectionRecord;
-use crate::core::{AppendResult, ExpectedVersion, ProposedEvent, ReadRequest, StoreError};
-use crate::storage::{EventStore, ProjectionRows};
+use crate::core::{
+    AppendResult, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent, StoreError,
+};
+use crate::storage::{EventStore, Fenced, ProjectionRows};
 
 use super::protocol::Emitted;
 
@@ -65,13 +72,16 @@ pub async fn write_outputs<S: EventStore + ProjectionRows>(
         // events: a reload replays from the saved row, and a stream with
         // events it does not own would be refused.
         stored.emitted_streams = record.emitted_streams.clone();
-        store.save_projection(&stored).await.map_err(|e| {
+        let saved = store.save_progress(&stored).await.map_err(|e| {
             OutputError::Fault(format!("could not save the streams it writes: {e}"))
         })?;
+        if let Fenced::Superseded(now) = saved {
+            return Err(OutputError::Superseded(now));
+        }
     }
     let mut written = Vec::new();
     for (stream, outputs) in groups {
-        if let Some(result) = append_missing(store, &stream, outputs).await? {
+        if let Some(result) = append_missing(store, record, &stream, outputs).await? {
             written.push(Written { stream, result });
         }
     }
@@ -99,15 +109,22 @@ async fn confirm_still_current<S: ProjectionRows>(
     Ok(stored)
 }
 
-/// The outputs grouped by stream, each with its derived id, each stream's in
-/// source order. Streams are written one after another, as KurrentDB writes
-/// each emitted stream on its own; only the order within a stream counts.
+/// One output, ready to append, and the position of the event that caused it.
+struct Output {
+    event: ProposedEvent,
+    source_position: i64,
+}
+
+/// The outputs grouped by stream, each with its derived id and checkpoint
+/// tag, each stream's in source order. Streams are written one after
+/// another, as KurrentDB writes each emitted stream on its own; only the
+/// order within a stream counts.
 fn by_stream(
     record: &ProjectionRecord,
     emitted: &[Emitted],
-) -> Result<BTreeMap<String, Vec<ProposedEvent>>, OutputError> {
+) -> Result<BTreeMap<String, Vec<Output>>, OutputError> {
     let generation = record.generation.to_string();
-    let mut groups: BTreeMap<String, Vec<ProposedEvent>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<Output>> = BTreeMap::new();
     let mut index_in_source = 0usize;
     let mut previous_source = None;
     for event in emitted {
@@ -129,7 +146,11 @@ fn by_stream(
         let input = InputEvent {
             event_type: Some(serde_json::Value::String(event.event_type.clone())),
             data: Some(raw(&event.data)?),
-            metadata: Some(raw(&event.metadata)?),
+            metadata: Some(raw(&tagged(
+                &event.metadata,
+                record.generation,
+                event.source_position,
+            ))?),
             id: Some(serde_json::Value::String(id)),
         };
         let group = groups.entry(event.stream.clone()).or_default();
@@ -139,9 +160,69 @@ fn by_stream(
         .map_err(|e| {
             OutputError::Fault(format!("emitted an invalid event to {}: {e}", event.stream))
         })?;
-        group.push(proposed);
+        group.push(Output {
+            event: proposed,
+            source_position: event.source_position,
+        });
     }
     Ok(groups)
+}
+
+/// The metadata with the output's tags: the projection's generation, and
+/// its source event's checkpoint. KurrentDB writes a commit and a prepare
+/// position; in the sandbox both are the event's position.
+fn tagged(
+    metadata: &serde_json::Value,
+    generation: u64,
+    source_position: i64,
+) -> serde_json::Value {
+    let mut metadata = metadata.clone();
+    if let serde_json::Value::Object(fields) = &mut metadata {
+        fields.insert(GENERATION_TAG.into(), generation.into());
+        fields.insert(COMMIT_TAG.into(), source_position.into());
+        fields.insert(PREPARE_TAG.into(), source_position.into());
+    }
+    metadata
+}
+
+const GENERATION_TAG: &str = "$v";
+const COMMIT_TAG: &str = "$c";
+const PREPARE_TAG: &str = "$p";
+
+/// What a stream's last event says about this pass's outputs.
+enum Tail {
+    /// The first this many outputs are stored already.
+    Stored(usize),
+    /// It is an older generation's output that a reset should have hidden
+    /// (the page closed mid-reset): hide the stream, then look again.
+    OlderGeneration,
+}
+
+/// Judges by the stream's last event: that event itself, or, when a writer
+/// ahead of this one stored outputs this pass has not computed yet, every
+/// output up to its source.
+fn tail(outputs: &[Output], generation: u64, last: &RecordedEvent) -> Tail {
+    if let Some(index) = outputs.iter().position(|output| output.event.id == last.id) {
+        return Tail::Stored(index + 1);
+    }
+    let metadata = serde_json::from_str::<serde_json::Value>(last.metadata.get()).ok();
+    let tag = |key: &str| {
+        metadata
+            .as_ref()
+            .and_then(|metadata| metadata.get(key))
+            .and_then(serde_json::Value::as_i64)
+    };
+    match (tag(GENERATION_TAG), tag(PREPARE_TAG)) {
+        (Some(theirs), _) if theirs < generation as i64 => Tail::OlderGeneration,
+        (Some(_), Some(source)) => Tail::Stored(
+            outputs
+                .iter()
+                .take_while(|output| output.source_position <= source)
+                .count(),
+        ),
+        // Not an output of this projection: nothing of this pass is stored.
+        _ => Tail::Stored(0),
+    }
 }
 
 /// Makes `stream` this projection's own (`true` when it was not yet), or
@@ -172,10 +253,11 @@ async fn claim<S: EventStore>(
 
 /// Appends the outputs that follow the stream's last stored one; `None`
 /// when all of them were stored already.
-async fn append_missing<S: EventStore>(
+async fn append_missing<S: EventStore + ProjectionRows>(
     store: &S,
+    run: &ProjectionRecord,
     stream: &str,
-    outputs: Vec<ProposedEvent>,
+    outputs: Vec<Output>,
 ) -> Result<Option<AppendResult>, OutputError> {
     for _ in 0..RACE_RETRIES {
         let head = store.stream(stream).await.map_err(storage_fault)?;
@@ -188,20 +270,24 @@ async fn append_missing<S: EventStore>(
                 .next(),
             _ => None,
         };
-        let stored = last
-            .and_then(|last| outputs.iter().position(|output| output.id == last.id))
-            .map_or(0, |index| index + 1);
+        let stored = match last.map(|last| tail(&outputs, run.generation, &last)) {
+            None => 0,
+            Some(Tail::Stored(stored)) => stored,
+            Some(Tail::OlderGeneration) => {
+                store.soft_delete(stream).await.map_err(storage_fault)?;
+                continue;
+            }
+        };
         if stored == outputs.len() {
             return Ok(None);
         }
         let expected = head.map_or(ExpectedVersion::NoStream, |row| {
             ExpectedVersion::Exact(row.version)
         });
-        match store
-            .append(stream, outputs[stored..].to_vec(), expected)
-            .await
-        {
-            Ok(result) => return Ok(Some(result)),
+        let batch = outputs[stored..].iter().map(|o| o.event.clone()).collect();
+        match store.append_output(stream, batch, expected, run).await {
+            Ok(Fenced::Done(result)) => return Ok(Some(result)),
+            Ok(Fenced::Superseded(now)) => return Err(OutputError::Superseded(now)),
             // Another writer (a second tab running this projection) got
             // there first: read again what it stored.
             Err(StoreError::WrongExpectedVersion { .. }) => continue,
@@ -218,206 +304,5 @@ fn storage_fault(error: StoreError) -> OutputError {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::future::Future;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    use serde_json::json;
-
-    use super::*;
-    use crate::core::event::validate_batch;
-    use crate::core::projection::ProjectionMode;
-    use crate::storage::memory::MemoryStore;
-
-    fn run<T>(future: impl Future<Output = T>) -> T {
-        match pin!(future)
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-        {
-            Poll::Ready(value) => value,
-            Poll::Pending => panic!("the memory store never waits"),
-        }
-    }
-
-    fn emit(stream: &str, source: i64, n: u64) -> Emitted {
-        Emitted {
-            stream: stream.into(),
-            event_type: "Seen".into(),
-            data: json!({ "n": n }),
-            metadata: json!({}),
-            source_position: source,
-        }
-    }
-
-    fn saved(store: &MemoryStore) -> ProjectionRecord {
-        let record = ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous);
-        run(store.save_projection(&record)).unwrap();
-        record
-    }
-
-    fn data_of(store: &MemoryStore, stream: &str) -> Vec<u64> {
-        run(store.read_stream(stream, ReadRequest::forwards(0, 100)))
-            .unwrap()
-            .iter()
-            .map(|e| {
-                serde_json::from_str::<serde_json::Value>(e.data.get()).unwrap()["n"]
-                    .as_u64()
-                    .unwrap()
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_replay_that_mixes_stored_and_new_outputs_writes_each_once() {
-        let store = MemoryStore::new();
-        let mut record = saved(&store);
-        let first = [emit("out", 0, 0), emit("out", 1, 1)];
-        run(write_outputs(&store, &mut record, &first, |_| None)).unwrap();
-        // A reload replays from an older checkpoint: sources 0 and 1 again, then 2.
-        let replay = [emit("out", 0, 0), emit("out", 1, 1), emit("out", 2, 2)];
-        let written = run(write_outputs(&store, &mut record, &replay, |_| None)).unwrap();
-        assert_eq!(data_of(&store, "out"), [0, 1, 2]);
-        assert_eq!(written.len(), 1);
-        assert_eq!(written[0].result.next_expected_version, 2);
-        // Everything stored already: nothing is written.
-        assert!(run(write_outputs(&store, &mut record, &replay, |_| None))
-            .unwrap()
-            .is_empty());
-        assert_eq!(data_of(&store, "out"), [0, 1, 2]);
-    }
-
-    #[test]
-    fn a_claim_is_saved_before_the_stream_is_written_so_a_reload_still_owns_it() {
-        let store = MemoryStore::new();
-        let mut record = saved(&store);
-        run(write_outputs(
-            &store,
-            &mut record,
-            &[emit("out", 0, 0)],
-            |_| None,
-        ))
-        .unwrap();
-        // A reload starts again from the saved row, whose checkpoint is older.
-        let mut reloaded = run(store.projection("p")).unwrap().unwrap();
-        assert_eq!(reloaded.emitted_streams, ["out"]);
-        let replay = [emit("out", 0, 0), emit("out", 1, 1)];
-        run(write_outputs(&store, &mut reloaded, &replay, |_| None)).unwrap();
-        assert_eq!(data_of(&store, "out"), [0, 1]);
-    }
-
-    #[test]
-    fn outputs_interleaved_across_streams_are_each_written_once() {
-        let store = MemoryStore::new();
-        let mut record = saved(&store);
-        let pass = [emit("a", 0, 0), emit("b", 0, 1), emit("a", 1, 2)];
-        run(write_outputs(&store, &mut record, &pass, |_| None)).unwrap();
-        let replay = [
-            emit("a", 0, 0),
-            emit("b", 0, 1),
-            emit("a", 1, 2),
-            emit("b", 2, 3),
-        ];
-        run(write_outputs(&store, &mut record, &replay, |_| None)).unwrap();
-        assert_eq!(data_of(&store, "a"), [0, 2]);
-        assert_eq!(data_of(&store, "b"), [1, 3]);
-        assert_eq!(record.emitted_streams, ["a", "b"]);
-    }
-
-    #[test]
-    fn a_second_tab_with_the_same_outputs_agrees_and_adds_nothing() {
-        let store = MemoryStore::new();
-        let mut this_tab = saved(&store);
-        let mut other_tab = this_tab.clone();
-        let pass = [emit("out", 0, 0), emit("out", 1, 1)];
-        run(write_outputs(&store, &mut this_tab, &pass, |_| None)).unwrap();
-        run(store.save_projection(&this_tab)).unwrap();
-        // The other tab has not seen the claim of `out`; it adopts it from the row.
-        run(write_outputs(&store, &mut other_tab, &pass, |_| None)).unwrap();
-        assert_eq!(data_of(&store, "out"), [0, 1]);
-        assert_eq!(other_tab.emitted_streams, ["out"]);
-    }
-
-    #[test]
-    fn a_projection_reset_elsewhere_is_superseded_not_written() {
-        let store = MemoryStore::new();
-        let mut stale = saved(&store);
-        let mut reset = stale.clone();
-        reset.reset();
-        run(store.save_projection(&reset)).unwrap();
-        let outcome = run(write_outputs(
-            &store,
-            &mut stale,
-            &[emit("out", 0, 0)],
-            |_| None,
-        ));
-        assert_eq!(outcome, Err(OutputError::Superseded(Some(Box::new(reset)))));
-        assert!(run(store.stream("out")).unwrap().is_none());
-        run(store.delete_projection("p")).unwrap();
-        let outcome = run(write_outputs(
-            &store,
-            &mut stale,
-            &[emit("out", 0, 0)],
-            |_| None,
-        ));
-        assert_eq!(outcome, Err(OutputError::Superseded(None)));
-    }
-
-    #[test]
-    fn a_stream_with_outside_events_or_another_owner_is_refused() {
-        let store = MemoryStore::new();
-        let mut record = saved(&store);
-        let outside = validate_batch(
-            vec![serde_json::from_str(r#"{"type":"T","data":{}}"#).unwrap()],
-            &mut || "5f0c6d5e-0000-4000-8000-000000000001".into(),
-        )
-        .unwrap();
-        run(store.append("taken", outside, ExpectedVersion::Any)).unwrap();
-        let error = run(write_outputs(
-            &store,
-            &mut record,
-            &[emit("taken", 0, 0)],
-            |_| None,
-        ));
-        assert!(
-            matches!(&error, Err(OutputError::Fault(reason)) if reason.contains("did not write")),
-            "{error:?}"
-        );
-        let owned = |stream: &str| (stream == "theirs").then(|| "other".to_string());
-        let error = run(write_outputs(
-            &store,
-            &mut record,
-            &[emit("theirs", 0, 0)],
-            owned,
-        ));
-        assert!(
-            matches!(&error, Err(OutputError::Fault(reason)) if reason.contains("projection 'other'")),
-            "{error:?}"
-        );
-    }
-
-    #[test]
-    fn after_a_reset_the_next_generation_writes_again_after_the_hidden_events() {
-        let store = MemoryStore::new();
-        let mut record = saved(&store);
-        run(write_outputs(
-            &store,
-            &mut record,
-            &[emit("out", 0, 0)],
-            |_| None,
-        ))
-        .unwrap();
-        run(store.soft_delete("out")).unwrap();
-        record.reset();
-        run(store.save_projection(&record)).unwrap();
-        run(write_outputs(
-            &store,
-            &mut record,
-            &[emit("out", 0, 7)],
-            |_| None,
-        ))
-        .unwrap();
-        assert_eq!(data_of(&store, "out"), [7]);
-        assert_eq!(run(store.stream("out")).unwrap().unwrap().version, 1);
-    }
-}
+#[path = "output_tests.rs"]
+mod tests;

@@ -20,6 +20,8 @@ const WORKER_URL: &str = "/reducer-worker.js";
 /// limit it allows for the worker's own reading and messaging.
 const WATCH_EVERY_MS: u32 = 25;
 const SLACK_MS: f64 = 150.0;
+/// What the watchdog rejects pending requests with.
+const HUNG: &str = "hung";
 
 /// Why a request did not get the reply it asked for.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,12 +124,14 @@ impl ReducerWorker {
             })
         });
         let text = match JsFuture::from(reply).await {
+            // `receive` settles with the reply's JSON text.
             Ok(text) => text.as_string().unwrap_or_default(),
-            Err(_) => {
+            Err(why) if why.as_string().as_deref() == Some(HUNG) => {
                 return Err(WorkerFailure::Hung {
                     started: self.shared.last_started.borrow().clone(),
                 })
             }
+            Err(why) => return Err(WorkerFailure::Broken(js_text(&why))),
         };
         match serde_json::from_str::<Reply>(&text) {
             Ok(Reply::Fault { fault }) => Err(WorkerFailure::Fault(fault)),
@@ -178,7 +182,7 @@ impl Shared {
     }
 
     fn settle_all_as_hung(&self) {
-        let hung = JsValue::from_str("hung");
+        let hung = JsValue::from_str(HUNG);
         for (_, (_, reject)) in self.pending.borrow_mut().drain() {
             if let Err(error) = reject.call1(&JsValue::UNDEFINED, &hung) {
                 web_sys::console::error_1(&error);

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-use super::{EventStore, ProjectionRows};
+use super::{EventStore, Fenced, ProjectionRows};
 use crate::core::event::iso8601_from_millis;
 use crate::core::projection::ProjectionRecord;
 use crate::core::{
@@ -229,8 +229,41 @@ impl ProjectionRows for MemoryStore {
         Ok(())
     }
 
+    async fn save_progress(&self, record: &ProjectionRecord) -> Result<Fenced<()>, StoreError> {
+        if let Some(superseded) = self.superseded(record) {
+            return Ok(superseded);
+        }
+        self.save_projection(record).await?;
+        Ok(Fenced::Done(()))
+    }
+
+    async fn append_output(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+        run: &ProjectionRecord,
+    ) -> Result<Fenced<AppendResult>, StoreError> {
+        if let Some(superseded) = self.superseded(run) {
+            return Ok(superseded);
+        }
+        Ok(Fenced::Done(self.append(stream, batch, expected).await?))
+    }
+
     async fn delete_projection(&self, name: &str) -> Result<(), StoreError> {
         self.state.borrow_mut().projections.remove(name);
         Ok(())
+    }
+}
+
+impl MemoryStore {
+    /// `Some` when the stored row is no longer `run`'s run.
+    fn superseded<T>(&self, run: &ProjectionRecord) -> Option<Fenced<T>> {
+        let state = self.state.borrow();
+        let stored = state.projections.get(&run.name);
+        match stored {
+            Some(stored) if run.same_run_as(stored) => None,
+            _ => Some(Fenced::Superseded(stored.cloned().map(Box::new))),
+        }
     }
 }

@@ -71,9 +71,19 @@ pub trait EventStore {
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 }
 
+/// The outcome of a write that only goes ahead while a projection's stored
+/// row is still the run that asked for it (`ProjectionRecord::same_run_as`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fenced<T> {
+    Done(T),
+    /// Another tab reset, changed, stopped or deleted the projection; this
+    /// is its stored row now, if it has one. Nothing was written.
+    Superseded(Option<Box<ProjectionRecord>>),
+}
+
 /// Where projections' rows (definition, status, checkpoint) are kept, beside
-/// the events. A trait of its own so the projection scheduler runs natively
-/// against the memory store.
+/// the events. A trait of its own so the projection code that writes rows
+/// and outputs runs natively against the memory store.
 #[allow(async_fn_in_trait)]
 pub trait ProjectionRows {
     /// Every saved projection.
@@ -85,6 +95,21 @@ pub trait ProjectionRows {
     /// Creates or replaces one projection's row, atomically keeping every
     /// stream the stored row claims (see `ProjectionRecord::keep_claims_of`).
     async fn save_projection(&self, record: &ProjectionRecord) -> Result<(), StoreError>;
+
+    /// Saves a running projection's progress (its checkpoint, its claims),
+    /// in one transaction with the check that the stored row is still
+    /// `record`'s run.
+    async fn save_progress(&self, record: &ProjectionRecord) -> Result<Fenced<()>, StoreError>;
+
+    /// Appends a projection's output to `stream`, in one transaction with
+    /// the check that the projection's stored row is still `run`'s.
+    async fn append_output(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+        run: &ProjectionRecord,
+    ) -> Result<Fenced<AppendResult>, StoreError>;
 
     /// Removes a projection's row; a missing one is left alone.
     async fn delete_projection(&self, name: &str) -> Result<(), StoreError>;

@@ -86,7 +86,10 @@ pub fn app(props: &AppProps) -> Html {
 
     // A newer build took the database in another tab: nothing works here
     // any more until a reload, so the page says so above everything.
-    let closed = use_state(|| None::<String>);
+    let closed = {
+        let sandbox = props.sandbox.clone();
+        use_state(move || sandbox.0.closed_reason())
+    };
     {
         let closed = closed.clone();
         use_effect_with(props.sandbox.clone(), move |sandbox| {

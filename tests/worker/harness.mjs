@@ -142,6 +142,8 @@ export function startWorker({ events = [], store = 'events', database = DATABASE
     indexedDB,
     IDBKeyRange: FakeIDBKeyRange,
     performance: { now: () => performance.now() },
+    setInterval,
+    clearInterval,
     // What a real postMessage does: a structured clone (so nothing of the
     // worker's realm leaks into assertions, and functions fail loudly).
     postMessage: (message) => {

@@ -10,12 +10,16 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::schema::BY_ID;
 use super::{dom_error, from_js, storage_error, to_js, IndexedDbStore};
 use crate::core::event::iso8601_from_millis;
+use crate::core::projection::ProjectionRecord;
 use crate::core::{
     decide_append, decide_soft_delete, metadata_stream_of, AppendDecision, AppendFacts,
     AppendResult, ExpectedVersion, ProposedEvent, RecordedEvent, StoreError, StoredEventRef,
     StreamInfo,
 };
-use crate::storage::rows::{EventRow, StoredStream, EVENTS_STORE, STREAMS_STORE};
+use crate::storage::rows::{
+    EventRow, StoredStream, EVENTS_STORE, PROJECTIONS_STORE, STREAMS_STORE,
+};
+use crate::storage::Fenced;
 
 impl IndexedDbStore {
     /// The fast path: decide from the heads this connection already knows and
@@ -61,7 +65,9 @@ impl IndexedDbStore {
         {
             Ok(()) => Ok(Some(result)),
             Err(Commit::Conflict) => {
-                self.heads.borrow_mut().next_position = None;
+                // Another connection wrote: any cached head may be stale,
+                // a soft-deleted stream's among them.
+                *self.heads.borrow_mut() = KnownHeads::default();
                 Ok(None)
             }
             Err(Commit::Failed(error)) => Err(error),
@@ -70,20 +76,37 @@ impl IndexedDbStore {
 
     /// The slow path: read the stream's head, the last position and where any
     /// given id already lives, then decide and write, all in one transaction.
+    /// With `fence`, the projection's stored row is read in the same
+    /// transaction, and nothing is written unless it is still that run.
     pub(super) async fn append_after_reading_heads(
         &self,
         stream: &str,
         batch: Vec<ProposedEvent>,
         expected: ExpectedVersion,
-    ) -> Result<AppendResult, StoreError> {
-        let transaction =
-            self.transaction(&[EVENTS_STORE, STREAMS_STORE], TransactionMode::ReadWrite)?;
+        fence: Option<&ProjectionRecord>,
+    ) -> Result<Fenced<AppendResult>, StoreError> {
+        let stores: &[&str] = match fence {
+            Some(_) => &[EVENTS_STORE, STREAMS_STORE, PROJECTIONS_STORE],
+            None => &[EVENTS_STORE, STREAMS_STORE],
+        };
+        let transaction = self.transaction(stores, TransactionMode::ReadWrite)?;
         let events = transaction
             .object_store(EVENTS_STORE)
             .map_err(storage_error)?;
         let streams = transaction
             .object_store(STREAMS_STORE)
             .map_err(storage_error)?;
+        let fence_lookup = match fence {
+            Some(run) => Some(
+                transaction
+                    .object_store(PROJECTIONS_STORE)
+                    .map_err(storage_error)?
+                    .get(JsValue::from_str(&run.name))
+                    .map_err(storage_error)?
+                    .into_future(),
+            ),
+            None => None,
+        };
 
         // Every read is issued before any is awaited, so IndexedDB pipelines
         // them. Each request becomes its future at once (the future registers
@@ -111,7 +134,16 @@ impl IndexedDbStore {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let fenced_row: Option<ProjectionRecord> = match fence_lookup {
+            Some(lookup) => lookup
+                .await
+                .map_err(storage_error)?
+                .map(from_js)
+                .transpose()?,
+            None => None,
+        };
         let next_position = position_after(last_key.await.map_err(storage_error)?)?;
+        self.observe_next_position(next_position);
         let head: Option<StoredStream> = match head_lookup.await.map_err(storage_error)? {
             Some(value) => Some(from_js(value)?),
             None => None,
@@ -135,6 +167,15 @@ impl IndexedDbStore {
             });
         }
 
+        if let Some(run) = fence {
+            let current = fenced_row
+                .as_ref()
+                .is_some_and(|stored| run.same_run_as(stored));
+            if !current {
+                // Only reads were queued: the transaction writes nothing.
+                return Ok(Fenced::Superseded(fenced_row.map(Box::new)));
+            }
+        }
         let created = iso8601_from_millis(js_sys::Date::now() as i64);
         let facts = AppendFacts {
             stream: head.as_ref().map(|head| &head.info),
@@ -149,7 +190,7 @@ impl IndexedDbStore {
                 stream,
                 result,
             }) => (records, stream, result),
-            Ok(AppendDecision::AlreadyAppended(result)) => return Ok(result),
+            Ok(AppendDecision::AlreadyAppended(result)) => return Ok(Fenced::Done(result)),
             Err(error) => {
                 if let Err(error) = transaction.abort() {
                     // Only reads were queued, so the transaction commits
@@ -166,7 +207,7 @@ impl IndexedDbStore {
             .write_and_commit(transaction, stream, &records, row, head, next_position)
             .await
         {
-            Ok(()) => Ok(result),
+            Ok(()) => Ok(Fenced::Done(result)),
             Err(Commit::Conflict) => Err(StoreError::Storage(
                 "another writer took this append's place after it was checked; nothing was written, try again".into(),
             )),
@@ -197,6 +238,19 @@ impl IndexedDbStore {
         committed(transaction, "the append").await?;
         self.remember(stream, next_position + records.len() as u64, row);
         Ok(())
+    }
+
+    /// The slow path read the log's true end: if another connection moved
+    /// it, every cached stream head may be stale (a soft delete changes a
+    /// row without changing its version), so they are all forgotten.
+    fn observe_next_position(&self, next_position: u64) {
+        let mut heads = self.heads.borrow_mut();
+        if heads
+            .next_position
+            .is_some_and(|cached| cached != next_position)
+        {
+            heads.streams.clear();
+        }
     }
 
     fn remember(&self, stream: &str, next_position: u64, row: StoredStream) {

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::rows::EventRow;
-use super::EventStore;
+use super::{EventStore, Fenced};
 use crate::core::{
     AppendResult, Direction, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent,
     StoreError, StreamInfo,
@@ -85,8 +85,15 @@ impl EventStore for IndexedDbStore {
         {
             return Ok(result);
         }
-        self.append_after_reading_heads(stream, batch, expected)
-            .await
+        match self
+            .append_after_reading_heads(stream, batch, expected, None)
+            .await?
+        {
+            Fenced::Done(result) => Ok(result),
+            Fenced::Superseded(_) => Err(StoreError::Storage(
+                "an append without a fence was fenced off".into(),
+            )),
+        }
     }
 
     async fn read_stream(
