@@ -22,6 +22,15 @@ fn run<T>(future: impl Future<Output = T>) -> T {
     }
 }
 
+/// Writes outputs for a projection that shares its streams with no other.
+fn write(
+    store: &MemoryStore,
+    record: &mut ProjectionRecord,
+    emitted: &[Emitted],
+) -> Result<Vec<Written>, OutputError> {
+    run(write_outputs(store, record, emitted, |_| None))
+}
+
 fn emit(stream: &str, source: i64, n: u64) -> Emitted {
     Emitted {
         stream: stream.into(),
@@ -55,17 +64,15 @@ fn a_replay_that_mixes_stored_and_new_outputs_writes_each_once() {
     let store = MemoryStore::new();
     let mut record = saved(&store);
     let first = [emit("out", 0, 0), emit("out", 1, 1)];
-    run(write_outputs(&store, &mut record, &first, |_| None)).unwrap();
+    write(&store, &mut record, &first).unwrap();
     // A reload replays from an older checkpoint: sources 0 and 1 again, then 2.
     let replay = [emit("out", 0, 0), emit("out", 1, 1), emit("out", 2, 2)];
-    let written = run(write_outputs(&store, &mut record, &replay, |_| None)).unwrap();
+    let written = write(&store, &mut record, &replay).unwrap();
     assert_eq!(data_of(&store, "out"), [0, 1, 2]);
     assert_eq!(written.len(), 1);
     assert_eq!(written[0].result.next_expected_version, 2);
     // Everything stored already: nothing is written.
-    assert!(run(write_outputs(&store, &mut record, &replay, |_| None))
-        .unwrap()
-        .is_empty());
+    assert!(write(&store, &mut record, &replay).unwrap().is_empty());
     assert_eq!(data_of(&store, "out"), [0, 1, 2]);
 }
 
@@ -73,18 +80,12 @@ fn a_replay_that_mixes_stored_and_new_outputs_writes_each_once() {
 fn a_claim_is_saved_before_the_stream_is_written_so_a_reload_still_owns_it() {
     let store = MemoryStore::new();
     let mut record = saved(&store);
-    run(write_outputs(
-        &store,
-        &mut record,
-        &[emit("out", 0, 0)],
-        |_| None,
-    ))
-    .unwrap();
+    write(&store, &mut record, &[emit("out", 0, 0)]).unwrap();
     // A reload starts again from the saved row, whose checkpoint is older.
     let mut reloaded = run(store.projection("p")).unwrap().unwrap();
     assert_eq!(reloaded.emitted_streams, ["out"]);
     let replay = [emit("out", 0, 0), emit("out", 1, 1)];
-    run(write_outputs(&store, &mut reloaded, &replay, |_| None)).unwrap();
+    write(&store, &mut reloaded, &replay).unwrap();
     assert_eq!(data_of(&store, "out"), [0, 1]);
 }
 
@@ -93,14 +94,14 @@ fn outputs_interleaved_across_streams_are_each_written_once() {
     let store = MemoryStore::new();
     let mut record = saved(&store);
     let pass = [emit("a", 0, 0), emit("b", 0, 1), emit("a", 1, 2)];
-    run(write_outputs(&store, &mut record, &pass, |_| None)).unwrap();
+    write(&store, &mut record, &pass).unwrap();
     let replay = [
         emit("a", 0, 0),
         emit("b", 0, 1),
         emit("a", 1, 2),
         emit("b", 2, 3),
     ];
-    run(write_outputs(&store, &mut record, &replay, |_| None)).unwrap();
+    write(&store, &mut record, &replay).unwrap();
     assert_eq!(data_of(&store, "a"), [0, 2]);
     assert_eq!(data_of(&store, "b"), [1, 3]);
     assert_eq!(record.emitted_streams, ["a", "b"]);
@@ -112,10 +113,10 @@ fn a_second_tab_with_the_same_outputs_agrees_and_adds_nothing() {
     let mut this_tab = saved(&store);
     let mut other_tab = this_tab.clone();
     let pass = [emit("out", 0, 0), emit("out", 1, 1)];
-    run(write_outputs(&store, &mut this_tab, &pass, |_| None)).unwrap();
+    write(&store, &mut this_tab, &pass).unwrap();
     run(store.save_projection(&this_tab)).unwrap();
     // The other tab has not seen the claim of `out`; it adopts it from the row.
-    run(write_outputs(&store, &mut other_tab, &pass, |_| None)).unwrap();
+    write(&store, &mut other_tab, &pass).unwrap();
     assert_eq!(data_of(&store, "out"), [0, 1]);
     assert_eq!(other_tab.emitted_streams, ["out"]);
 }
@@ -126,9 +127,9 @@ fn a_tab_folding_behind_another_writes_nothing_the_other_stored() {
     let mut ahead = saved(&store);
     let mut behind = ahead.clone();
     let all = [emit("out", 0, 0), emit("out", 1, 1), emit("out", 2, 2)];
-    run(write_outputs(&store, &mut ahead, &all, |_| None)).unwrap();
+    write(&store, &mut ahead, &all).unwrap();
     // The other tab has only folded up to source position 1 so far.
-    let written = run(write_outputs(&store, &mut behind, &all[..2], |_| None)).unwrap();
+    let written = write(&store, &mut behind, &all[..2]).unwrap();
     assert!(written.is_empty());
     assert_eq!(data_of(&store, "out"), [0, 1, 2]);
 }
@@ -137,24 +138,12 @@ fn a_tab_folding_behind_another_writes_nothing_the_other_stored() {
 fn an_older_generation_left_visible_by_an_interrupted_reset_is_hidden_first() {
     let store = MemoryStore::new();
     let mut record = saved(&store);
-    run(write_outputs(
-        &store,
-        &mut record,
-        &[emit("out", 0, 0), emit("out", 1, 1)],
-        |_| None,
-    ))
-    .unwrap();
+    write(&store, &mut record, &[emit("out", 0, 0), emit("out", 1, 1)]).unwrap();
     // The reset saved the next generation, but the page closed before
     // it hid the old outputs.
     record.reset();
     run(store.save_projection(&record)).unwrap();
-    run(write_outputs(
-        &store,
-        &mut record,
-        &[emit("out", 0, 5)],
-        |_| None,
-    ))
-    .unwrap();
+    write(&store, &mut record, &[emit("out", 0, 5)]).unwrap();
     assert_eq!(data_of(&store, "out"), [5]);
 }
 
@@ -162,13 +151,7 @@ fn an_older_generation_left_visible_by_an_interrupted_reset_is_hidden_first() {
 fn outputs_carry_their_source_position_as_kurrentdb_tags_them() {
     let store = MemoryStore::new();
     let mut record = saved(&store);
-    run(write_outputs(
-        &store,
-        &mut record,
-        &[emit("out", 7, 0)],
-        |_| None,
-    ))
-    .unwrap();
+    write(&store, &mut record, &[emit("out", 7, 0)]).unwrap();
     let stored = run(store.read_stream("out", ReadRequest::forwards(0, 1))).unwrap();
     let metadata: serde_json::Value = serde_json::from_str(stored[0].metadata.get()).unwrap();
     assert_eq!(
@@ -185,21 +168,11 @@ fn a_projection_reset_elsewhere_is_superseded_not_written() {
     let mut reset = stale.clone();
     reset.reset();
     run(store.save_projection(&reset)).unwrap();
-    let outcome = run(write_outputs(
-        &store,
-        &mut stale,
-        &[emit("out", 0, 0)],
-        |_| None,
-    ));
+    let outcome = write(&store, &mut stale, &[emit("out", 0, 0)]);
     assert_eq!(outcome, Err(OutputError::Superseded(Some(Box::new(reset)))));
     assert!(run(store.stream("out")).unwrap().is_none());
     run(store.delete_projection("p")).unwrap();
-    let outcome = run(write_outputs(
-        &store,
-        &mut stale,
-        &[emit("out", 0, 0)],
-        |_| None,
-    ));
+    let outcome = write(&store, &mut stale, &[emit("out", 0, 0)]);
     assert_eq!(outcome, Err(OutputError::Superseded(None)));
 }
 
@@ -213,12 +186,7 @@ fn a_stream_with_outside_events_or_another_owner_is_refused() {
     )
     .unwrap();
     run(store.append("taken", outside, ExpectedVersion::Any)).unwrap();
-    let error = run(write_outputs(
-        &store,
-        &mut record,
-        &[emit("taken", 0, 0)],
-        |_| None,
-    ));
+    let error = write(&store, &mut record, &[emit("taken", 0, 0)]);
     assert!(
         matches!(&error, Err(OutputError::Fault(reason)) if reason.contains("did not write")),
         "{error:?}"
@@ -240,23 +208,11 @@ fn a_stream_with_outside_events_or_another_owner_is_refused() {
 fn after_a_reset_the_next_generation_writes_again_after_the_hidden_events() {
     let store = MemoryStore::new();
     let mut record = saved(&store);
-    run(write_outputs(
-        &store,
-        &mut record,
-        &[emit("out", 0, 0)],
-        |_| None,
-    ))
-    .unwrap();
+    write(&store, &mut record, &[emit("out", 0, 0)]).unwrap();
     run(store.soft_delete("out")).unwrap();
     record.reset();
     run(store.save_projection(&record)).unwrap();
-    run(write_outputs(
-        &store,
-        &mut record,
-        &[emit("out", 0, 7)],
-        |_| None,
-    ))
-    .unwrap();
+    write(&store, &mut record, &[emit("out", 0, 7)]).unwrap();
     assert_eq!(data_of(&store, "out"), [7]);
     assert_eq!(run(store.stream("out")).unwrap().unwrap().version, 1);
 }

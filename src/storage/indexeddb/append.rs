@@ -90,12 +90,7 @@ impl IndexedDbStore {
             None => &[EVENTS_STORE, STREAMS_STORE],
         };
         let transaction = self.transaction(stores, TransactionMode::ReadWrite)?;
-        let events = transaction
-            .object_store(EVENTS_STORE)
-            .map_err(storage_error)?;
-        let streams = transaction
-            .object_store(STREAMS_STORE)
-            .map_err(storage_error)?;
+        let (events, streams) = events_and_streams(&transaction)?;
         let fence_lookup = match fence {
             Some(run) => Some(
                 transaction
@@ -271,12 +266,7 @@ impl IndexedDbStore {
     pub(super) async fn truncate_stream(&self, stream: &str) -> Result<(), StoreError> {
         let transaction =
             self.transaction(&[EVENTS_STORE, STREAMS_STORE], TransactionMode::ReadWrite)?;
-        let events = transaction
-            .object_store(EVENTS_STORE)
-            .map_err(storage_error)?;
-        let streams = transaction
-            .object_store(STREAMS_STORE)
-            .map_err(storage_error)?;
+        let (events, streams) = events_and_streams(&transaction)?;
         let metadata_stream = metadata_stream_of(stream);
         let last_key = last_key_lookup(&events)?;
         let row_lookup = streams
@@ -359,6 +349,20 @@ pub(super) struct KnownHeads {
     next_position: Option<u64>,
     /// `Some(None)`: the stream was seen not to exist.
     streams: HashMap<String, Option<StoredStream>>,
+}
+
+/// The two stores every write touches.
+fn events_and_streams(
+    transaction: &idb::Transaction,
+) -> Result<(ObjectStore, ObjectStore), StoreError> {
+    Ok((
+        transaction
+            .object_store(EVENTS_STORE)
+            .map_err(storage_error)?,
+        transaction
+            .object_store(STREAMS_STORE)
+            .map_err(storage_error)?,
+    ))
 }
 
 /// Aborts a transaction whose writes could not all be queued, so none of
