@@ -38,6 +38,8 @@ window.SandboxEditor = {
         // Follow the page: one dark theme when the system asks for dark.
         ...(window.matchMedia('(prefers-color-scheme: dark)').matches ? [oneDark] : []),
         faultLine,
+        // A screen reader names the editing area; CodeMirror gives it no name.
+        EditorView.contentAttributes.of({ 'aria-label': 'Projection source (JavaScript)' }),
         EditorView.updateListener.of((update) => { if (update.docChanged) onChange(update.state.doc.toString()); }),
       ],
     });

@@ -8,14 +8,17 @@
 //! messages.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use crate::core::event::{uuid_v4_from_bytes, validate_batch, InputEvent, ResolvedEvent};
+use crate::core::event::{
+    normalize_uuid, uuid_v4_from_bytes, validate_batch, InputEvent, ResolvedEvent,
+};
 use crate::core::{
     AppendResult, ExpectedVersion, ReadRequest, RecordedEvent, StoreError, StreamInfo,
 };
 use crate::projections::{HostNews, ProjectionHost};
-use crate::sample::BANK_ACCOUNTS;
+use crate::sample::{SampleEvent, BANK_ACCOUNTS};
 use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
 use crate::storage::EventStore;
 
@@ -169,6 +172,18 @@ impl Sandbox {
         inputs: Vec<InputEvent>,
         expected: ExpectedVersion,
     ) -> Result<AppendResult, StoreError> {
+        self.write(stream, inputs, expected, None).await
+    }
+
+    /// Appends stamped with the store's clock, or with `created_millis`
+    /// when the events happened before they reach the store (the sample).
+    async fn write(
+        &self,
+        stream: &str,
+        inputs: Vec<InputEvent>,
+        expected: ExpectedVersion,
+        created_millis: Option<i64>,
+    ) -> Result<AppendResult, StoreError> {
         if let Some(projection) = self.projections.owner_of(stream) {
             return Err(StoreError::StreamOwned {
                 stream: stream.to_string(),
@@ -176,13 +191,29 @@ impl Sandbox {
             });
         }
         let batch = validate_batch(inputs, &mut random_uuid)?;
-        let result = self.store.append(stream, batch, expected).await?;
+        let result = match created_millis {
+            None => self.store.append(stream, batch, expected).await?,
+            Some(millis) => {
+                self.store
+                    .append_with_created(stream, batch, expected, millis)
+                    .await?
+            }
+        };
         self.projections.appended();
         self.announce(Change::Appended {
             stream: stream.to_string(),
             result,
         });
         Ok(result)
+    }
+
+    /// The event stored under `id`, in any stream; `None` when `id` is not
+    /// a UUID or no event of this sandbox has it.
+    pub async fn event_by_id(&self, id: &str) -> Result<Option<RecordedEvent>, StoreError> {
+        match normalize_uuid(id) {
+            Some(id) => self.store.event_by_id(&id).await,
+            None => Ok(None),
+        }
     }
 
     pub async fn read_stream(
@@ -261,20 +292,55 @@ impl Sandbox {
             .await
     }
 
+    /// How many events `$all` holds.
+    pub async fn event_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .store
+            .read_all(ReadRequest::backwards(None, 1))
+            .await?
+            .first()
+            .map_or(0, |last| last.position + 1))
+    }
+
     /// Appends the bank-account sample, one event at a time so that the
-    /// streams interleave in `$all` as real traffic would.
+    /// streams interleave in `$all` as real traffic would, each with its own
+    /// id and time. Only into an empty sandbox: mixed with other events it
+    /// would teach nothing.
+    ///
+    /// Each event expects the version before it, and the ids are fixed, so
+    /// two loads racing (two tabs, say) write the sample once: the second
+    /// load's appends are recognised as the same appends.
     pub async fn load_sample(&self) -> Result<(), StoreError> {
+        let events = self.event_count().await?;
+        if events > 0 {
+            return Err(StoreError::SandboxNotEmpty { events });
+        }
+        let mut versions: HashMap<&str, u64> = HashMap::new();
         for event in BANK_ACCOUNTS {
-            let input: InputEvent = serde_json::from_str(&format!(
-                r#"{{"type":"{}","data":{},"metadata":{}}}"#,
-                event.event_type, event.data, event.metadata
-            ))
-            .map_err(|error| StoreError::InvalidEvent(format!("sample event: {error}")))?;
-            self.append(event.stream, vec![input], ExpectedVersion::Any)
+            let expected = match versions.get(event.stream) {
+                Some(&version) => ExpectedVersion::Exact(version),
+                None => ExpectedVersion::NoStream,
+            };
+            let result = self
+                .write(
+                    event.stream,
+                    vec![sample_input(event)?],
+                    expected,
+                    Some(event.created_millis),
+                )
                 .await?;
+            versions.insert(event.stream, result.next_expected_version);
         }
         Ok(())
     }
+}
+
+fn sample_input(event: &SampleEvent) -> Result<InputEvent, StoreError> {
+    serde_json::from_str(&format!(
+        r#"{{"id":"{}","type":"{}","data":{},"metadata":{}}}"#,
+        event.id, event.event_type, event.data, event.metadata
+    ))
+    .map_err(|error| StoreError::InvalidEvent(format!("sample event {}: {error}", event.id)))
 }
 
 /// The IndexedDB database that holds the sandbox called `name`.
@@ -282,7 +348,8 @@ pub fn database_name(name: &str) -> String {
     format!("es-sandbox/{name}")
 }
 
-fn random_uuid() -> String {
+/// A fresh v4 UUID from Web Crypto, as an event id.
+pub fn random_uuid() -> String {
     let mut bytes = [0u8; 16];
     let filled = web_sys::window()
         .and_then(|window| window.crypto().ok())

@@ -12,7 +12,9 @@
 // every store rule in `define`; this script states only the protocol
 // version it speaks. It is a classic worker script (no modules), and it
 // touches no globals but self, postMessage, indexedDB, IDBKeyRange,
-// performance and setInterval/clearInterval, so tests can run it in node's vm.
+// performance, setInterval/clearInterval and setTimeout/clearTimeout, so
+// tests can run it in node's vm; and, only to find the line of a syntax
+// error, Worker, Blob and URL, which it does without when they are absent.
 'use strict';
 
 // ---------------------------------------------------------------------------
@@ -132,7 +134,10 @@
  */
 
 /**
- * The source does not compile, or uses the dialect wrongly.
+ * The source does not compile, or uses the dialect wrongly. A source that
+ * does not parse has the line the parser stopped at, found by parsing it
+ * again as a nested worker's script; with none, the message says the engine
+ * did not say which line.
  * @typedef {{kind: 'definition', message: string, line: number|null}} DefinitionFault
  */
 /**
@@ -173,9 +178,10 @@
  */
 
 /**
- * Messages with no `id`: the worker is alive. `progress`: still folding,
- * `position` is the last event done. `starting`: about to hand this event
- * to its handler (careful runs only).
+ * Messages with no `id`: the worker is alive. `progress`: still busy
+ * (folding, or finding the line of a syntax error), `position` is the last
+ * event done. `starting`: about to hand this event to its handler (careful
+ * runs only).
  * @typedef {{op: 'progress', position: number}} ProgressHeartbeat
  * @typedef {{op: 'starting', at: EventAt}} StartingHeartbeat
  * @typedef {ProgressHeartbeat|StartingHeartbeat} Heartbeat
@@ -202,6 +208,10 @@ const PROTOCOL_VERSION = 2;
 const SOURCE_URL = 'projection.js';
 // Lines that `new Function` puts before the body.
 const FUNCTION_PREFIX_LINES = 2;
+// What a nested worker's script says when the source in it parsed.
+const PARSED = 'es-sandbox: the source parsed';
+// How long a nested worker may take to say whether the source parses.
+const PARSE_CHECK_MS = 3000;
 
 // ---------------------------------------------------------------------------
 // The worker's state.
@@ -333,14 +343,17 @@ function sourceLine(error) {
   return line >= 1 ? line : undefined;
 }
 
-function define(source) {
+async function define(source) {
   const def = { sourceKind: null, names: new Set(), by: null, handlers: null, transforms: [], outputState: false, options: {}, emitted: [], logged: [] };
   const api = dialect(def);
   let body;
   try {
     body = new Function(...Object.keys(api), `${source}\n//# sourceURL=${SOURCE_URL}`);
   } catch (error) {
-    throw definitionFault(`the source does not parse: ${error.message}`, syntaxErrorLine(source));
+    const located = await whileBusy(syntaxError(source));
+    const message = located?.message ?? error.message;
+    const where = located ? '' : '; the engine did not say which line';
+    throw definitionFault(`the source does not parse: ${message}${where}`, located?.line);
   }
   current = null;
   try {
@@ -360,23 +373,72 @@ function define(source) {
 }
 
 /**
- * `new Function` reports no line for a syntax error. Compiling ever longer
- * prefixes of the source finds the first line after which the error is no
- * longer "unexpected end of input", which is where the mistake is.
+ * Where `source` fails to parse, and why: {line, message}, or null when the
+ * engine does not say. `new Function` names no line, but a worker's script
+ * that does not parse fires `error` on its Worker with the line. So the
+ * source is parsed again as a nested worker's script, behind a first line
+ * that throws before any of it runs. A script may not `return` at its top
+ * level where a function body may; a source that stops there is parsed
+ * once more inside a function that is never called. (Not first: a stray
+ * closing brace would end that function early, and the parser would stop
+ * after the brace instead of at it.) Where there is no Worker (node's vm),
+ * this is null.
  */
-function syntaxErrorLine(source) {
-  const lines = source.split('\n');
-  let low = 1;
-  let high = lines.length;
-  const fails = (n) => {
-    try { new Function(lines.slice(0, n).join('\n')); return false; } catch (e) { return !/end of input|missing \)|Unexpected end/.test(e.message); }
-  };
-  if (!fails(lines.length)) return undefined;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (fails(mid)) high = mid; else low = mid + 1;
+async function syntaxError(source) {
+  if (typeof Worker !== 'function') return null;
+  const lines = source.split('\n').length;
+  const inSource = (found) => (found && found.line >= 1 && found.line <= lines ? found : null);
+  const asScript = await scriptError(`throw ${JSON.stringify(PARSED)};\n${source}`);
+  if (asScript && !/Illegal return/.test(asScript.message)) return inSource(asScript);
+  return inSource(await scriptError(`function __projection__() {\n${source}\n}\nthrow ${JSON.stringify(PARSED)};`));
+}
+
+/**
+ * Runs `script` in a nested worker: null if it parses (its last or first
+ * line throws PARSED), else the line of the source (the script's less the
+ * one line before it) and the parser's message.
+ */
+function scriptError(script) {
+  return new Promise((resolve) => {
+    let url = null;
+    let worker = null;
+    let timer = null;
+    const done = (found) => {
+      clearTimeout(timer);
+      worker?.terminate();
+      if (url !== null) URL.revokeObjectURL(url);
+      resolve(found);
+    };
+    try {
+      url = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
+      worker = new Worker(url);
+    } catch {
+      // No nested worker here: the fault then says the engine named no line.
+      done(null);
+      return;
+    }
+    timer = setTimeout(() => done(null), PARSE_CHECK_MS);
+    worker.onerror = (event) => {
+      // Handled here: the error is the answer, not a failure of the page.
+      event.preventDefault();
+      const message = String(event.message);
+      done(message.includes(PARSED) ? null : { line: event.lineno - 1, message: message.replace(/^Uncaught (SyntaxError: )?/, '') });
+    };
+  });
+}
+
+/**
+ * Sends a progress heartbeat every heartbeatMs until `promise` settles: the
+ * worker is waiting, not running a handler, and the page's watchdog must not
+ * take the silence for a hang.
+ */
+async function whileBusy(promise) {
+  const beating = setInterval(() => postMessage({ op: 'progress', position }), Math.max(1, heartbeatMs));
+  try {
+    return await promise;
+  } finally {
+    clearInterval(beating);
   }
-  return low;
 }
 
 // ---------------------------------------------------------------------------
@@ -508,44 +570,47 @@ async function catchUp({ database, to, careful, ownedStreams }) {
   } catch (error) {
     throw storageFault(error);
   }
-  let lastBeat = performance.now();
-  // While the worker waits on IndexedDB (a read queued behind a long write),
-  // no handler runs, so it says it is alive; a handler that never returns
-  // blocks this timer too, and the page's watchdog still sees the silence.
-  const waiting = setInterval(() => postMessage({ op: 'progress', position }), Math.max(1, heartbeatMs));
   try {
-    // Reads while there is something after `position` up to `to`.
-    while (position < to) {
-      let records;
-      try {
-        records = await readBatch(db, position + 1, to);
-      } catch (error) {
-        throw storageFault(error);
-      }
-      if (records.length === 0) break;
-      for (const record of records) {
-        if (careful) postMessage({ op: 'starting', at: atOf(record) });
-        else if (performance.now() - lastBeat > heartbeatMs) {
-          postMessage({ op: 'progress', position });
-          lastBeat = performance.now();
-        }
-        if (selects(record)) {
-          current = record;
-          apply(record);
-          eventsProcessed += 1;
-        }
-        position = record.position;
-      }
-      if (records.length < readBatchSize) break;
-    }
+    // While the worker waits on IndexedDB (a read queued behind a long
+    // write), no handler runs, so it says it is alive; a handler that never
+    // returns blocks the heartbeat's timer too, and the page's watchdog
+    // still sees the silence.
+    await whileBusy(fold(db, to, careful));
   } finally {
-    clearInterval(waiting);
     current = null;
     db.close();
   }
   const emittedEvents = definition.emitted.splice(0);
   const logged = logs.splice(0);
   return { op: 'caughtUp', position, eventsProcessed, partitions: partitions.size, emitted: emittedEvents, logs: logged };
+}
+
+/** Reads and applies the events after `position` up to `to`, batch by batch. */
+async function fold(db, to, careful) {
+  let lastBeat = performance.now();
+  while (position < to) {
+    let records;
+    try {
+      records = await readBatch(db, position + 1, to);
+    } catch (error) {
+      throw storageFault(error);
+    }
+    if (records.length === 0) break;
+    for (const record of records) {
+      if (careful) postMessage({ op: 'starting', at: atOf(record) });
+      else if (performance.now() - lastBeat > heartbeatMs) {
+        postMessage({ op: 'progress', position });
+        lastBeat = performance.now();
+      }
+      if (selects(record)) {
+        current = record;
+        apply(record);
+        eventsProcessed += 1;
+      }
+      position = record.position;
+    }
+    if (records.length < readBatchSize) break;
+  }
 }
 
 function result(state) {
@@ -592,7 +657,7 @@ function needsDefinition(op) {
 }
 
 const requests = {
-  define(request) {
+  async define(request) {
     definition = null;
     if (request.protocol !== PROTOCOL_VERSION) {
       // A page from before version 2 states no version.
@@ -609,7 +674,7 @@ const requests = {
     eventsStore = rules.eventsStore;
     readBatchSize = rules.readBatch;
     heartbeatMs = rules.heartbeatMs;
-    const def = define(String(request.source ?? ''));
+    const def = await define(String(request.source ?? ''));
     definition = def;
     logs = def.logged;
     return { op: 'defined', protocol: PROTOCOL_VERSION, biState: def.biState, partitioned: def.by !== null };

@@ -3,6 +3,8 @@
 //! with a message that shows the value.
 
 use js_sys::{Array, Reflect, JSON};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -37,11 +39,36 @@ pub(super) fn input_events(events: &JsValue) -> Result<Vec<InputEvent>, StoreErr
         })?
         .as_string()
         .unwrap_or_default();
-    serde_json::from_str(&json).map_err(|error| {
+    let inputs = serde_json::from_str(&json).map_err(|error| {
         StoreError::InvalidEvent(format!(
             "each event must be an object such as {{type: 'Deposited', data: {{amount: 5}}}}: {error}"
         ))
-    })
+    })?;
+    refuse_created(&json)?;
+    Ok(inputs)
+}
+
+/// The store stamps every appended event with the time it was written; an
+/// append cannot choose it (only the sample brings times of its own). A
+/// `created` is refused rather than ignored, so nobody believes it was kept.
+fn refuse_created(json: &str) -> Result<(), StoreError> {
+    // Few batches mention it; only those are read a second time.
+    if !json.contains("\"created\"") {
+        return Ok(());
+    }
+    #[derive(Deserialize)]
+    struct Stamped {
+        #[serde(default)]
+        created: Option<IgnoredAny>,
+    }
+    let events: Vec<Stamped> = serde_json::from_str(json)
+        .map_err(|error| StoreError::InvalidEvent(format!("events are not readable: {error}")))?;
+    match events.iter().position(|event| event.created.is_some()) {
+        Some(index) => Err(StoreError::InvalidEvent(format!(
+            "event {index}: created is set by the store when the event is written; an append cannot choose it"
+        ))),
+        None => Ok(()),
+    }
 }
 
 pub(super) fn expected_version(value: &JsValue) -> Result<ExpectedVersion, StoreError> {

@@ -33,6 +33,10 @@ pub enum StoreError {
     /// Occurs when a caller appends to a stream that a projection writes:
     /// only that projection may append there.
     StreamOwned { stream: String, projection: String },
+    /// Occurs when something that goes only into an empty sandbox (the
+    /// sample) is asked of one that has events: mixed with them, it would
+    /// teach nothing and might clash with them.
+    SandboxNotEmpty { events: u64 },
     /// Occurs when the browser's storage fails: quota, an aborted
     /// transaction. Nothing of the failed call was written.
     Storage(String),
@@ -52,6 +56,7 @@ impl StoreError {
             StoreError::EventTooLarge { .. } => "EventTooLarge",
             StoreError::InvalidArgument(_) => "InvalidArgument",
             StoreError::StreamOwned { .. } => "StreamOwned",
+            StoreError::SandboxNotEmpty { .. } => "SandboxNotEmpty",
             StoreError::Storage(_) => "StorageError",
             StoreError::Unavailable(_) => "SandboxUnavailable",
         }
@@ -81,6 +86,11 @@ impl fmt::Display for StoreError {
             StoreError::StreamOwned { stream, projection } => write!(
                 f,
                 "stream '{stream}' is written by projection '{projection}', and only it may append there; reset or delete the projection to release it"
+            ),
+            StoreError::SandboxNotEmpty { events } => write!(
+                f,
+                "this sandbox already has {events} event{}, and the sample loads only into an empty one; open a new sandbox for it, such as ?sandbox=sample",
+                if *events == 1 { "" } else { "s" }
             ),
             StoreError::Storage(message) => write!(f, "storage failed: {message}"),
             StoreError::Unavailable(message) => f.write_str(message),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use super::error::StoreError;
+use super::metadata::correlation_id_of;
 
 /// The most bytes one event's serialized data plus metadata may take.
 pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
@@ -274,22 +275,6 @@ fn empty_object() -> Box<RawValue> {
     RawValue::from_string("{}".to_string()).expect("{} is JSON")
 }
 
-/// `$correlationId` from metadata, when it is a string.
-fn correlation_id_of(metadata: &RawValue) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Correlation {
-        #[serde(rename = "$correlationId")]
-        correlation_id: Option<serde_json::Value>,
-    }
-    match serde_json::from_str::<Correlation>(metadata.get())
-        .ok()?
-        .correlation_id?
-    {
-        serde_json::Value::String(id) => Some(id),
-        _ => None,
-    }
-}
-
 /// Lower-cases a UUID in 8-4-4-4-12 hex form, or `None` when it is not one.
 /// Ids compare case-insensitively, as EventStoreDB's GUIDs do.
 pub fn normalize_uuid(text: &str) -> Option<String> {
@@ -338,35 +323,6 @@ pub fn uuid_v4_from_bytes(mut bytes: [u8; 16]) -> String {
         &hex[16..20],
         &hex[20..32]
     )
-}
-
-/// Formats milliseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub fn iso8601_from_millis(millis: i64) -> String {
-    let days = millis.div_euclid(86_400_000);
-    let ms_of_day = millis.rem_euclid(86_400_000);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1000 % 60,
-        ms_of_day % 1000
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm, valid for the whole i64 day range
-/// that matters here.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -498,7 +454,7 @@ mod tests {
             event_type: LINK_EVENT_TYPE.into(),
             data: RawValue::from_string(r#""3@account-1""#.into()).unwrap(),
             metadata: empty_object(),
-            created: iso8601_from_millis(0),
+            created: "1970-01-01T00:00:00.000Z".into(),
         };
         assert_eq!(link.link_target(), Some((3, "account-1".to_string())));
         let plain = RecordedEvent {
@@ -527,18 +483,5 @@ mod tests {
         let id = uuid_v4_from_bytes([0xff; 16]);
         assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
         assert!(normalize_uuid(&id).is_some());
-    }
-
-    #[test]
-    fn timestamps_are_iso8601_utc_with_milliseconds() {
-        assert_eq!(iso8601_from_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            iso8601_from_millis(1_795_000_000_123),
-            "2026-11-18T11:06:40.123Z"
-        );
-        assert_eq!(
-            iso8601_from_millis(951_782_400_000),
-            "2000-02-29T00:00:00.000Z"
-        );
     }
 }

@@ -3,8 +3,8 @@
 
 use serde_json::value::RawValue;
 
-use super::event::{validate_stream_name, InputEvent};
-use super::expected_version::ExpectedVersion;
+use super::event::{normalize_uuid, validate_stream_name, InputEvent};
+use super::expected_version::{ExpectedVersion, StreamState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormField {
@@ -12,6 +12,7 @@ pub enum FormField {
     EventType,
     Data,
     Metadata,
+    EventId,
     ExpectedVersion,
 }
 
@@ -28,6 +29,8 @@ pub struct AppendFormText {
     pub event_type: String,
     pub data: String,
     pub metadata: String,
+    /// Blank for a fresh id; a UUID to try an idempotent append.
+    pub event_id: String,
     pub expected_version: String,
 }
 
@@ -78,6 +81,21 @@ pub fn parse_append_form(form: &AppendFormText) -> Result<AppendFormInput, Vec<F
             None
         }
     };
+    let event_id = form.event_id.trim();
+    let id = if event_id.is_empty() {
+        None
+    } else {
+        match normalize_uuid(event_id) {
+            Some(id) => Some(serde_json::Value::String(id)),
+            None => {
+                fail(
+                    FormField::EventId,
+                    format!("event id '{event_id}' is not a UUID such as 3f0c7a9e-1d2b-4c5d-8e6f-7a8b9c0d1e2f; leave it blank for a fresh one"),
+                );
+                None
+            }
+        }
+    };
     let expected = ExpectedVersion::parse(&form.expected_version)
         .map_err(|error| fail(FormField::ExpectedVersion, error.to_string()))
         .ok();
@@ -91,11 +109,27 @@ pub fn parse_append_form(form: &AppendFormText) -> Result<AppendFormInput, Vec<F
                 )),
                 data: Some(data),
                 metadata,
-                id: None,
+                id,
             },
             expected,
         }),
         _ => Err(errors),
+    }
+}
+
+/// What a conflict means, in words a newcomer can act on: the stream is
+/// missing, exists when it should not, or moved on since it was read.
+pub fn explain_conflict(expected: ExpectedVersion, actual: StreamState) -> String {
+    match (expected, actual) {
+        (_, StreamState::NoStream) => {
+            "The stream does not exist yet: append with no_stream (or any) to create it.".into()
+        }
+        (ExpectedVersion::NoStream, StreamState::At(version)) => format!(
+            "The stream exists already (its last version is {version}), but you expected none."
+        ),
+        (expected, StreamState::At(version)) => format!(
+            "Someone appended first: you expected {expected}, and the stream is at {version}. Reload the stream, see what changed, then decide."
+        ),
     }
 }
 
@@ -131,6 +165,7 @@ mod tests {
             event_type: "Deposited".into(),
             data: data.into(),
             metadata: metadata.into(),
+            event_id: String::new(),
             expected_version: "any".into(),
         }
     }
@@ -165,6 +200,7 @@ mod tests {
             event_type: " ".into(),
             data: "".into(),
             metadata: "[1]".into(),
+            event_id: "not-an-id".into(),
             expected_version: "later".into(),
         };
         let fields: Vec<FormField> = parse_append_form(&bad)
@@ -179,8 +215,37 @@ mod tests {
                 FormField::EventType,
                 FormField::Data,
                 FormField::Metadata,
+                FormField::EventId,
                 FormField::ExpectedVersion
             ]
+        );
+    }
+
+    #[test]
+    fn a_given_event_id_is_normalized_and_a_blank_one_left_to_the_store() {
+        let mut typed = form("{}", "");
+        typed.event_id = " 3F0C7A9E-1D2B-4C5D-8E6F-7A8B9C0D1E2F ".into();
+        let input = parse_append_form(&typed).unwrap();
+        assert_eq!(
+            input.event.id,
+            Some(serde_json::Value::String(
+                "3f0c7a9e-1d2b-4c5d-8e6f-7a8b9c0d1e2f".into()
+            ))
+        );
+        assert_eq!(parse_append_form(&form("{}", "")).unwrap().event.id, None);
+    }
+
+    #[test]
+    fn each_kind_of_conflict_is_worded_for_itself() {
+        let missing = explain_conflict(ExpectedVersion::Exact(3), StreamState::NoStream);
+        assert!(missing.contains("does not exist yet"), "{missing}");
+        let exists = explain_conflict(ExpectedVersion::NoStream, StreamState::At(2));
+        assert!(exists.contains("exists already"), "{exists}");
+        assert!(exists.contains("last version is 2"), "{exists}");
+        let moved = explain_conflict(ExpectedVersion::Exact(6), StreamState::At(7));
+        assert!(
+            moved.contains("Someone appended first: you expected 6, and the stream is at 7"),
+            "{moved}"
         );
     }
 }

@@ -9,9 +9,11 @@ pub mod error;
 pub mod event;
 pub mod expected_version;
 pub mod form;
+pub mod metadata;
 pub mod pretty;
 pub mod projection;
 pub mod read;
+pub mod time;
 
 pub use append::{
     decide_append, decide_soft_delete, metadata_stream_of, AppendDecision, AppendFacts,

@@ -7,6 +7,8 @@ use super::error::StoreError;
 
 /// The longest projection name, in characters.
 pub const MAX_PROJECTION_NAME_CHARS: usize = 200;
+/// How many `log()` lines a projection keeps (the newest).
+pub const KEPT_LOG_LINES: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -69,6 +71,22 @@ pub struct ProjectionRecord {
     /// else may append to them.
     #[serde(default)]
     pub emitted_streams: Vec<String>,
+    /// The newest `log()` lines, oldest first, up to `position`; kept with
+    /// the row so a reload shows them again.
+    #[serde(default)]
+    pub logs: Vec<LogLine>,
+}
+
+/// One `log()` line and the event that produced it; the event's fields are
+/// `None` for a line logged outside a handler (while defining).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub message: String,
+    pub position: Option<i64>,
+    pub stream: Option<String>,
+    pub version: Option<u64>,
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
 }
 
 impl ProjectionRecord {
@@ -86,6 +104,7 @@ impl ProjectionRecord {
             checkpoint: None,
             generation: 0,
             emitted_streams: Vec::new(),
+            logs: Vec::new(),
         }
     }
 
@@ -118,6 +137,25 @@ impl ProjectionRecord {
         self.generation == stored.generation
             && self.source == stored.source
             && self.status == stored.status
+    }
+
+    /// Adds what a worker logged, keeping the newest [`KEPT_LOG_LINES`].
+    ///
+    /// A worker started again from an older checkpoint (after a reload, a
+    /// restart or a hang) logs again what it replays, and the fold is
+    /// deterministic, so its lines up to the last kept line's event are the
+    /// kept ones again, and so are lines logged outside a handler (while
+    /// defining) once anything is kept. A reset clears the lines first.
+    pub fn keep_logs(&mut self, new: Vec<LogLine>) {
+        let kept_anything = !self.logs.is_empty();
+        let last_kept = self.logs.iter().filter_map(|line| line.position).max();
+        self.logs
+            .extend(new.into_iter().filter(|line| match line.position {
+                Some(position) => last_kept.is_none_or(|last| position > last),
+                None => !kept_anything,
+            }));
+        let excess = self.logs.len().saturating_sub(KEPT_LOG_LINES);
+        self.logs.drain(..excess);
     }
 
     pub fn fault(&mut self, reason: String, line: Option<u32>) {
@@ -158,6 +196,7 @@ mod tests {
         record.events_processed = 42;
         record.checkpoint = Some("{}".into());
         record.emitted_streams.push("out".into());
+        record.keep_logs(vec![line("seen", Some(40))]);
         record.fault("boom".into(), Some(3));
         record.reset();
         let mut expected = ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous);
@@ -183,5 +222,61 @@ mod tests {
             serde_json::from_str::<ProjectionRecord>(&json).unwrap(),
             record
         );
+    }
+
+    fn line(message: &str, position: Option<i64>) -> LogLine {
+        LogLine {
+            message: message.into(),
+            position,
+            stream: position.map(|_| "s".into()),
+            version: position.map(|p| p as u64),
+            event_type: position.map(|_| "T".into()),
+        }
+    }
+
+    fn messages(record: &ProjectionRecord) -> Vec<&str> {
+        record.logs.iter().map(|l| l.message.as_str()).collect()
+    }
+
+    #[test]
+    fn log_lines_a_worker_replays_are_kept_once() {
+        let mut record = ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous);
+        record.keep_logs(vec![
+            line("defining", None),
+            line("a", Some(1)),
+            line("b", Some(3)),
+            line("b again", Some(3)),
+        ]);
+        // A worker restarted from a checkpoint at 1 defines again and
+        // replays 2 and 3 before it reaches what is new.
+        record.keep_logs(vec![
+            line("defining", None),
+            line("b", Some(3)),
+            line("b again", Some(3)),
+            line("c", Some(4)),
+        ]);
+        assert_eq!(messages(&record), ["defining", "a", "b", "b again", "c"]);
+    }
+
+    #[test]
+    fn only_the_newest_log_lines_are_kept() {
+        let mut record = ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous);
+        let lines = (0..KEPT_LOG_LINES as i64 + 20).map(|p| line(&p.to_string(), Some(p)));
+        record.keep_logs(lines.collect());
+        assert_eq!(record.logs.len(), KEPT_LOG_LINES);
+        assert_eq!(record.logs[0].message, "20");
+    }
+
+    #[test]
+    fn a_row_saved_before_log_lines_were_kept_loads_with_none() {
+        let mut json = serde_json::to_value(ProjectionRecord::new(
+            "p",
+            "fromAll()",
+            ProjectionMode::Continuous,
+        ))
+        .unwrap();
+        json.as_object_mut().unwrap().remove("logs");
+        let record: ProjectionRecord = serde_json::from_value(json).unwrap();
+        assert!(record.logs.is_empty());
     }
 }

@@ -3,37 +3,20 @@
 //! [`Schedule`](super::scheduler::Schedule) says. A hung or throwing handler
 //! becomes a `Faulted` status that names the event; so does any failure to
 //! read the store, write outputs or save, since a projection that silently
-//! stops or silently loses its progress would teach the wrong thing.
+//! stops or silently loses its progress would teach the wrong thing. A
+//! fault at an event keeps how far the projection got before it: its
+//! progress, log lines and states as of the event before, folded again
+//! from the checkpoint.
 
 use std::rc::Rc;
 
-use super::host::{unexpected, Projection, ProjectionHost};
+use super::host::{Projection, ProjectionHost};
 use super::output::{write_outputs, OutputError};
-use super::protocol::{
-    Checkpoint, Emitted, LogLine, Progress, Reply, Request, StoreRules, PROTOCOL_VERSION,
-};
+use super::run::{set_progress, RunFailed, RunSpec};
 use super::worker::{now, ReducerWorker, WorkerFailure};
-use super::{HostNews, ProjectionError};
+use super::HostNews;
 use crate::core::projection::ProjectionStatus;
 use crate::storage::ProjectionRows;
-
-/// What one run of the reducer needs: its code, the checkpoint it continues
-/// from, and the streams it writes (which it never reads back).
-pub(super) struct RunSpec<'a> {
-    pub source: &'a str,
-    pub checkpoint: Option<&'a str>,
-    pub owned_streams: &'a [String],
-}
-
-/// A `caughtUp` reply.
-pub(super) struct CaughtUp {
-    pub progress: Progress,
-    pub emitted: Vec<Emitted>,
-    pub logs: Vec<LogLine>,
-}
-
-/// A run that failed: the reason a person reads, and the source line.
-pub(super) struct RunFailed(pub String, pub Option<u32>);
 
 /// How a pass ended.
 enum Pass {
@@ -128,8 +111,9 @@ impl ProjectionHost {
         }
         let worker = match self.worker_for(projection, epoch).await {
             Ok(worker) => worker,
-            Err(error) => {
-                self.fault(projection, error.to_string(), None).await;
+            Err(failure) => {
+                let failed = self.run_failed(failure);
+                self.fault(projection, failed.reason, failed.line).await;
                 return Pass::Ended;
             }
         };
@@ -137,25 +121,27 @@ impl ProjectionHost {
             return Pass::Stale;
         }
         let record = projection.record.borrow().clone();
-        let run = RunSpec {
-            source: &record.source,
-            checkpoint: record.checkpoint.as_deref(),
-            owned_streams: &record.emitted_streams,
-        };
+        let run = RunSpec::of(&record);
         let outcome = self.run_watched(&run, worker, head).await;
         if projection.epoch.get() != epoch {
             return Pass::Stale;
         }
         let (worker, caught_up) = match outcome {
             Ok(done) => done,
-            Err(RunFailed(reason, line)) => {
+            Err(RunFailed { reason, line, at }) => {
                 projection.worker.borrow_mut().take();
+                if let Some(at) = at {
+                    self.keep_last_good(projection, &run, at - 1, epoch).await;
+                    if projection.epoch.get() != epoch {
+                        return Pass::Stale;
+                    }
+                }
                 self.fault(projection, reason, line).await;
                 return Pass::Ended;
             }
         };
         *projection.worker.borrow_mut() = Some(worker);
-        projection.keep_logs(caught_up.logs);
+        projection.record.borrow_mut().keep_logs(caught_up.logs);
         let mut updated = record.clone();
         let written = write_outputs(&*self.store, &mut updated, &caught_up.emitted, |stream| {
             self.owner_of(stream).filter(|owner| *owner != record.name)
@@ -185,9 +171,7 @@ impl ProjectionHost {
         }
         let mut current = projection.record.borrow_mut();
         current.emitted_streams = updated.emitted_streams;
-        current.position = caught_up.progress.position;
-        current.events_processed = caught_up.progress.events_processed;
-        current.partitions = caught_up.progress.partitions;
+        set_progress(&mut current, &caught_up.progress);
         let name = current.name.clone();
         drop(current);
         self.changed(&name);
@@ -256,54 +240,33 @@ impl ProjectionHost {
         projection.wake_waiters();
     }
 
-    /// Runs the worker up to `head`. A worker that goes silent is ended and
-    /// the run repeated from the checkpoint in careful mode, where the
-    /// worker names each event before it hands it over, to find the one
-    /// whose handler never returned.
-    pub(super) async fn run_watched(
+    /// Before a fault at an event is recorded: the projection as it stood
+    /// after the events before it, folded again from the checkpoint up to
+    /// `to`. Its progress and log lines go in the row, and its worker is
+    /// kept for reading its states.
+    async fn keep_last_good(
         &self,
+        projection: &Projection,
         run: &RunSpec<'_>,
-        worker: Rc<ReducerWorker>,
-        head: i64,
-    ) -> Result<(Rc<ReducerWorker>, CaughtUp), RunFailed> {
-        let limit = self.handler_timeout_ms.get();
-        let catch_up = |careful| Request::CatchUp {
-            database: self.database.clone(),
-            to: head,
-            careful,
-            owned_streams: run.owned_streams.to_vec(),
+        to: i64,
+        epoch: u64,
+    ) {
+        // This repeats a fold that ran without a fault a moment ago, so it
+        // fails only when a handler behaves differently the second time
+        // (one that draws random numbers, say) or the store fails. The
+        // fault is still recorded, with the progress the row had; the
+        // projection's page asks for the states again and shows why there
+        // are none.
+        let Ok((worker, caught_up)) = self.fold_to(run, to).await else {
+            return;
         };
-        let failure = match worker.request(&catch_up(false), Some(limit)).await {
-            Ok(reply) => return caught_up(reply).map(|done| (worker, done)),
-            Err(WorkerFailure::Hung { .. }) => {
-                let careful = match self.spawn_defined(run).await {
-                    Ok((careful, _)) => Rc::new(careful),
-                    Err(failure) => return Err(self.run_failed(failure)),
-                };
-                match careful.request(&catch_up(true), Some(limit)).await {
-                    Ok(reply) => return caught_up(reply).map(|done| (careful, done)),
-                    Err(failure) => failure,
-                }
-            }
-            Err(failure) => failure,
-        };
-        Err(self.run_failed(failure))
-    }
-
-    fn run_failed(&self, failure: WorkerFailure) -> RunFailed {
-        let limit = self.handler_timeout_ms.get();
-        match failure {
-            WorkerFailure::Hung { started: Some(at) } => RunFailed(
-                format!("a handler ran longer than the {limit} ms limit at {at}; the worker was stopped"),
-                None,
-            ),
-            WorkerFailure::Hung { started: None } => RunFailed(
-                format!("the projection ran longer than the {limit} ms limit without handling an event; the worker was stopped"),
-                None,
-            ),
-            WorkerFailure::Fault(fault) => RunFailed(fault.reason(), fault.line()),
-            WorkerFailure::Broken(reason) => RunFailed(reason, None),
+        if projection.epoch.get() != epoch {
+            return;
         }
+        let mut record = projection.record.borrow_mut();
+        set_progress(&mut record, &caught_up.progress);
+        record.keep_logs(caught_up.logs);
+        *projection.last_good.borrow_mut() = Some(worker);
     }
 
     /// The projection's live worker, started (defined and restored from its
@@ -314,94 +277,17 @@ impl ProjectionHost {
         &self,
         projection: &Projection,
         epoch: u64,
-    ) -> Result<Rc<ReducerWorker>, ProjectionError> {
+    ) -> Result<Rc<ReducerWorker>, WorkerFailure> {
         if let Some(worker) = projection.worker.borrow().clone() {
             return Ok(worker);
         }
         let record = projection.record.borrow().clone();
-        let run = RunSpec {
-            source: &record.source,
-            checkpoint: record.checkpoint.as_deref(),
-            owned_streams: &record.emitted_streams,
-        };
-        let (worker, progress) = self
-            .spawn_defined(&run)
-            .await
-            .map_err(|failure| ProjectionError::Faulted(failure.reason()))?;
+        let (worker, progress) = self.spawn_defined(&RunSpec::of(&record)).await?;
         let worker = Rc::new(worker);
         if projection.epoch.get() == epoch {
-            let mut current = projection.record.borrow_mut();
-            current.position = progress.position;
-            current.events_processed = progress.events_processed;
-            current.partitions = progress.partitions;
-            drop(current);
+            set_progress(&mut projection.record.borrow_mut(), &progress);
             *projection.worker.borrow_mut() = Some(Rc::clone(&worker));
         }
         Ok(worker)
-    }
-
-    /// A new worker with the run's source defined and its checkpoint
-    /// restored, and the progress that checkpoint stands for.
-    pub(super) async fn spawn_defined(
-        &self,
-        run: &RunSpec<'_>,
-    ) -> Result<(ReducerWorker, Progress), WorkerFailure> {
-        let worker = ReducerWorker::spawn()?;
-        let limit = self.handler_timeout_ms.get();
-        let define = Request::Define {
-            protocol: PROTOCOL_VERSION,
-            source: run.source.to_string(),
-            timeout_ms: limit,
-            rules: StoreRules::current(),
-        };
-        match worker.request(&define, Some(limit)).await? {
-            Reply::Defined { protocol, .. } if protocol == PROTOCOL_VERSION => {}
-            Reply::Defined { protocol, .. } => {
-                return Err(WorkerFailure::Broken(format!(
-                    "the reducer worker speaks protocol {protocol}, this page {PROTOCOL_VERSION}; reload the page to load the matching worker"
-                )))
-            }
-            other => return Err(WorkerFailure::Broken(unexpected("define", &other).to_string())),
-        }
-        let Some(text) = run.checkpoint else {
-            let start = Progress {
-                position: -1,
-                events_processed: 0,
-                partitions: 0,
-            };
-            return Ok((worker, start));
-        };
-        let checkpoint: Checkpoint = serde_json::from_str(text).map_err(|e| {
-            WorkerFailure::Broken(format!("the saved checkpoint is not readable: {e}"))
-        })?;
-        let progress = Progress {
-            position: checkpoint.position,
-            events_processed: checkpoint.events_processed,
-            partitions: checkpoint.partitions.len() as u64,
-        };
-        match worker
-            .request(&Request::Restore { checkpoint }, None)
-            .await?
-        {
-            Reply::Restored { .. } => Ok((worker, progress)),
-            other => Err(WorkerFailure::Broken(
-                unexpected("restore", &other).to_string(),
-            )),
-        }
-    }
-}
-
-fn caught_up(reply: Reply) -> Result<CaughtUp, RunFailed> {
-    match reply {
-        Reply::CaughtUp {
-            progress,
-            emitted,
-            logs,
-        } => Ok(CaughtUp {
-            progress,
-            emitted,
-            logs,
-        }),
-        other => Err(RunFailed(unexpected("catchUp", &other).to_string(), None)),
     }
 }

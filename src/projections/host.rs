@@ -1,6 +1,7 @@
 //! The host: each projection's lifecycle (create, update, stop, start,
-//! reset, delete), reading states once caught up, and one-time queries.
-//! Catching up lives in `catch_up.rs`.
+//! reset, delete) and its row. Catching up lives in `catch_up.rs`, one run
+//! of a worker in `run.rs`, reading states and one-time queries in
+//! `states.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -10,7 +11,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use super::protocol::{Checkpoint, LogLine, Reply, Request};
+use super::protocol::{Checkpoint, Reply, Request};
 use super::scheduler::{RunState, Schedule};
 use super::tabs::Tabs;
 use super::worker::ReducerWorker;
@@ -24,13 +25,14 @@ use crate::storage::{EventStore, Fenced, ProjectionRows};
 
 /// EventStoreDB's `ProjectionExecutionTimeout` default.
 pub const DEFAULT_HANDLER_TIMEOUT_MS: u32 = 250;
-/// How many `log()` lines a projection keeps (the newest).
-const KEPT_LOG_LINES: usize = 500;
 
 pub(super) struct Projection {
     pub(super) record: RefCell<ProjectionRecord>,
-    pub(super) logs: RefCell<Vec<LogLine>>,
     pub(super) worker: RefCell<Option<Rc<ReducerWorker>>>,
+    /// A faulted projection's states as of the last event before the fault,
+    /// in a worker of their own: the one that faulted may hold a state its
+    /// failing handler changed.
+    pub(super) last_good: RefCell<Option<Rc<ReducerWorker>>>,
     pub(super) schedule: RefCell<Schedule>,
     /// Moves on a reset or restart: a pass that began before it is stale,
     /// and its worker and progress are thrown away.
@@ -149,11 +151,6 @@ impl ProjectionHost {
         }
     }
 
-    /// The newest `log()` lines of a projection, oldest first.
-    pub fn logs(&self, name: &str) -> Result<Vec<LogLine>, ProjectionError> {
-        Ok(self.get(name)?.logs.borrow().clone())
-    }
-
     /// One projection's row.
     pub fn record(&self, name: &str) -> Result<ProjectionRecord, ProjectionError> {
         Ok(self.get(name)?.record.borrow().clone())
@@ -241,7 +238,6 @@ impl ProjectionHost {
             }
             record.reset();
         }
-        projection.logs.borrow_mut().clear();
         self.publish_row(&projection).await?;
         let owned = projection.record.borrow().emitted_streams.clone();
         for stream in &owned {
@@ -270,6 +266,8 @@ impl ProjectionHost {
     async fn stop(&self, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
         projection.record.borrow_mut().status = ProjectionStatus::Stopped;
+        // Only a faulted projection shows its last good states.
+        projection.last_good.borrow_mut().take();
         self.save(&projection).await?;
         self.tell_other_tabs(name);
         projection.wake_waiters();
@@ -384,10 +382,7 @@ impl ProjectionHost {
         projection.forget_worker();
         let name = projection.record.borrow().name.clone();
         match stored {
-            Some(stored) => {
-                *projection.record.borrow_mut() = stored;
-                projection.logs.borrow_mut().clear();
-            }
+            Some(stored) => *projection.record.borrow_mut() = stored,
             None => {
                 projection.record.borrow_mut().status = ProjectionStatus::Stopped;
                 self.projections.borrow_mut().remove(&name);
@@ -403,25 +398,19 @@ impl Projection {
     pub(super) fn new(record: ProjectionRecord) -> Projection {
         Projection {
             record: RefCell::new(record),
-            logs: RefCell::default(),
             worker: RefCell::new(None),
+            last_good: RefCell::new(None),
             schedule: RefCell::default(),
             epoch: Cell::new(0),
             waiters: RefCell::default(),
         }
     }
 
-    /// Drops the worker, and makes any pass under way stale.
+    /// Drops the workers, and makes any pass under way stale.
     pub(super) fn forget_worker(&self) {
         self.epoch.set(self.epoch.get() + 1);
         self.worker.borrow_mut().take();
-    }
-
-    pub(super) fn keep_logs(&self, new: Vec<LogLine>) {
-        let mut logs = self.logs.borrow_mut();
-        logs.extend(new);
-        let excess = logs.len().saturating_sub(KEPT_LOG_LINES);
-        logs.drain(..excess);
+        self.last_good.borrow_mut().take();
     }
 
     /// A promise that resolves when the runs end (or the projection stops).

@@ -8,7 +8,9 @@
 //! - `output`: emitted and linked events, written exactly once;
 //! - `worker`: one worker, its requests and its watchdog (browser);
 //! - `host`: lifecycle and rows; `catch_up`: folding after appends;
-//!   `states`: reading states once caught up, and queries (browser);
+//!   `run`: one run of a worker under the watchdog, up to a position;
+//!   `states`: reading states once caught up (or as of a fault), and
+//!   queries (browser);
 //! - `tabs`: other tabs' commands (browser).
 //!
 //! **Invariant:** reducer code never runs on the page's thread, and a failing
@@ -23,6 +25,8 @@ pub mod scheduler;
 mod catch_up;
 #[cfg(target_arch = "wasm32")]
 mod host;
+#[cfg(target_arch = "wasm32")]
+mod run;
 #[cfg(target_arch = "wasm32")]
 mod states;
 #[cfg(target_arch = "wasm32")]
@@ -102,6 +106,33 @@ pub enum HostNews {
     },
 }
 
+/// How a projection keeps its states, as its definition says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Shape {
+    /// `foreachStream` or `partitionBy`: a state per partition.
+    pub partitioned: bool,
+    /// `options({ biState: true })`: a shared state beside the partitions'.
+    pub bi_state: bool,
+}
+
+impl Shape {
+    /// A partitioned projection has no state of its own, only its
+    /// partitions' (and a bi-state one's shared state).
+    pub fn has_root_state(self) -> bool {
+        !self.partitioned || self.bi_state
+    }
+}
+
+/// A projection's states read together: the root state and its result
+/// (the shared state of a bi-state projection), and every partition's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectionView {
+    pub shape: Shape,
+    pub state: Option<Value>,
+    pub result: Option<Value>,
+    pub partitions: PartitionStates,
+}
+
 /// What a one-time query computed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryOutcome {
@@ -109,4 +140,13 @@ pub struct QueryOutcome {
     pub result: Option<Value>,
     pub partitions: PartitionStates,
     pub logs: Vec<LogLine>,
+    pub shape: Shape,
+}
+
+/// Why a one-time run computed nothing, and the source line it points at
+/// when the engine said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunFault {
+    pub error: ProjectionError,
+    pub line: Option<u32>,
 }

@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::core::event::{CATEGORY_SEPARATOR, LINK_EVENT_TYPE, LINK_SEPARATOR, SYSTEM_PREFIX};
+/// One `log()` line; kept in the projection's row, so it is the core's.
+pub use crate::core::projection::LogLine;
 pub use crate::storage::rows::EventRow;
 use crate::storage::rows::EVENTS_STORE;
 
@@ -158,11 +160,14 @@ impl Reply {
     }
 }
 
-/// Messages with no `id`: the worker is alive.
+/// Messages with no `id`: the worker is alive. It sends them while it folds
+/// and while it waits (on IndexedDB, or on finding where a source fails to
+/// parse), so the watchdog does not take a wait for a hang.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "camelCase")]
 pub enum Heartbeat {
-    /// Still folding; `position` is the last event done.
+    /// Still busy (folding, or finding the line of a syntax error);
+    /// `position` is the last event done.
     Progress { position: i64 },
     /// About to hand this event to its handler (careful runs only).
     Starting { at: EventAt },
@@ -205,17 +210,6 @@ pub struct Emitted {
     pub source_position: i64,
 }
 
-/// One `log()` line and the event that produced it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LogLine {
-    pub message: String,
-    pub position: Option<i64>,
-    pub stream: Option<String>,
-    pub version: Option<u64>,
-    #[serde(rename = "type")]
-    pub event_type: Option<String>,
-}
-
 /// Which event something happened at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventAt {
@@ -241,7 +235,10 @@ impl std::fmt::Display for EventAt {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Fault {
-    /// The source does not compile, or uses the dialect wrongly.
+    /// The source does not compile, or uses the dialect wrongly. A source
+    /// that does not parse has the line the parser stopped at, found by
+    /// parsing it again as a nested worker's script; with none, the message
+    /// says the engine did not say which line.
     Definition { message: String, line: Option<u32> },
     /// A handler (or `partitionBy`, `$init`, …) threw.
     Threw {
@@ -293,6 +290,14 @@ impl Fault {
     pub fn line(&self) -> Option<u32> {
         match self {
             Fault::Definition { line, .. } | Fault::Threw { line, .. } => *line,
+            _ => None,
+        }
+    }
+
+    /// The event whose handler failed, when one did.
+    pub fn at(&self) -> Option<&EventAt> {
+        match self {
+            Fault::Threw { at, .. } | Fault::TooSlow { at, .. } => Some(at),
             _ => None,
         }
     }

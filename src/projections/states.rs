@@ -1,19 +1,23 @@
 //! Reading a projection: its states, partitions and result once it has
-//! caught up, and one-time queries. Waiting is on the projection's runs,
-//! never on a timer.
+//! caught up, a faulted one's states as of its last good event, and
+//! one-time queries. Waiting is on the projection's runs, never on a timer.
 
 use std::rc::Rc;
 
 use serde_json::Value;
 use wasm_bindgen_futures::JsFuture;
 
-use super::catch_up::RunSpec;
 use super::host::{unexpected, Projection, ProjectionHost};
 use super::protocol::{Reply, Request};
-use super::worker::WorkerFailure;
-use super::{PartitionStates, ProjectionError, QueryOutcome};
+use super::run::{RunFailed, RunSpec};
+use super::worker::{ReducerWorker, WorkerFailure};
+use super::{PartitionStates, ProjectionError, ProjectionView, QueryOutcome, RunFault};
 use crate::core::projection::ProjectionStatus;
 use crate::core::StoreError;
+
+fn faulted(failure: WorkerFailure) -> ProjectionError {
+    ProjectionError::Faulted(failure.reason())
+}
 
 impl ProjectionHost {
     /// The state of a partition (the root with none, the shared state of a
@@ -24,13 +28,8 @@ impl ProjectionHost {
         name: &str,
         partition: Option<&str>,
     ) -> Result<(Option<Value>, Option<Value>), ProjectionError> {
-        let request = Request::State {
-            partition: partition.map(str::to_string),
-        };
-        match self.ask(name, &request).await? {
-            Reply::State { state, result } => Ok((state, result)),
-            other => Err(unexpected("state", &other)),
-        }
+        let worker = self.caught_up_worker(name).await?;
+        state_of(&worker, partition).await
     }
 
     /// Every partition's state, once caught up, in creation order.
@@ -38,66 +37,113 @@ impl ProjectionHost {
         self: &Rc<Self>,
         name: &str,
     ) -> Result<PartitionStates, ProjectionError> {
-        match self.ask(name, &Request::Checkpoint).await? {
-            Reply::Checkpoint { checkpoint } => Ok(checkpoint.partitions),
-            other => Err(unexpected("checkpoint", &other)),
-        }
+        let worker = self.caught_up_worker(name).await?;
+        partition_states_of(&worker).await
     }
 
     pub async fn partitions(self: &Rc<Self>, name: &str) -> Result<Vec<String>, ProjectionError> {
-        match self.ask(name, &Request::Partitions).await? {
+        let worker = self.caught_up_worker(name).await?;
+        match worker
+            .request(&Request::Partitions, None)
+            .await
+            .map_err(faulted)?
+        {
             Reply::Partitions { keys } => Ok(keys),
             other => Err(unexpected("partitions", &other)),
         }
     }
 
-    /// Asks a projection's worker once it has caught up.
-    async fn ask(self: &Rc<Self>, name: &str, request: &Request) -> Result<Reply, ProjectionError> {
-        let projection = self.caught_up(name).await?;
-        let worker = self.worker_for(&projection, projection.epoch.get()).await?;
-        worker
-            .request(request, None)
+    /// Everything a projection's page shows of its states, once caught up.
+    pub async fn view(self: &Rc<Self>, name: &str) -> Result<ProjectionView, ProjectionError> {
+        let worker = self.caught_up_worker(name).await?;
+        view_of(&worker).await
+    }
+
+    /// A faulted projection's states as of the last event before the fault,
+    /// which its row's progress names. They are folded again from the
+    /// checkpoint when this page has not kept them (after a reload, or when
+    /// another tab saw the fault).
+    pub async fn last_good_view(
+        self: &Rc<Self>,
+        name: &str,
+    ) -> Result<ProjectionView, ProjectionError> {
+        let projection = self.get(name)?;
+        let kept = projection.last_good.borrow().clone();
+        let worker = match kept {
+            Some(worker) => worker,
+            None => self.fold_last_good(&projection).await?,
+        };
+        view_of(&worker).await
+    }
+
+    async fn fold_last_good(
+        &self,
+        projection: &Projection,
+    ) -> Result<Rc<ReducerWorker>, ProjectionError> {
+        let epoch = projection.epoch.get();
+        let record = projection.record.borrow().clone();
+        if record.status != ProjectionStatus::Faulted {
+            return Err(ProjectionError::Faulted(format!(
+                "projection '{}' is {}, not faulted",
+                record.name, record.status
+            )));
+        }
+        let (worker, _) = self
+            .fold_to(&RunSpec::of(&record), record.position)
             .await
-            .map_err(|failure| ProjectionError::Faulted(failure.reason()))
+            .map_err(|failed| ProjectionError::Faulted(failed.reason))?;
+        if projection.epoch.get() == epoch {
+            *projection.last_good.borrow_mut() = Some(Rc::clone(&worker));
+        }
+        Ok(worker)
+    }
+
+    /// The projection's worker once it has caught up.
+    async fn caught_up_worker(
+        self: &Rc<Self>,
+        name: &str,
+    ) -> Result<Rc<ReducerWorker>, ProjectionError> {
+        let projection = self.caught_up(name).await?;
+        self.worker_for(&projection, projection.epoch.get())
+            .await
+            .map_err(faulted)
     }
 
     /// Runs `source` once over the whole log in a worker of its own. It is
     /// never saved and never writes.
     pub async fn query(&self, source: &str) -> Result<QueryOutcome, ProjectionError> {
-        let faulted = |failure: WorkerFailure| ProjectionError::Faulted(failure.reason());
+        self.dry_run(source).await.map_err(|fault| fault.error)
+    }
+
+    /// [`query`](Self::query), with the source line a fault points at: for
+    /// trying a draft before it is saved.
+    pub async fn dry_run(&self, source: &str) -> Result<QueryOutcome, RunFault> {
         let run = RunSpec {
             source,
             checkpoint: None,
             owned_streams: &[],
         };
-        let (worker, _) = self.spawn_defined(&run).await.map_err(faulted)?;
-        let worker = Rc::new(worker);
-        let head = self.head().await?;
+        let failed = |failed: RunFailed| RunFault {
+            error: ProjectionError::Faulted(failed.reason),
+            line: failed.line,
+        };
+        let plain = |error: ProjectionError| RunFault { error, line: None };
+        let (worker, _) = self
+            .spawn_defined(&run)
+            .await
+            .map_err(|failure| failed(self.run_failed(failure)))?;
+        let head = self.head().await.map_err(|e| plain(e.into()))?;
         let (worker, caught_up) = self
-            .run_watched(&run, worker, head)
+            .run_watched(&run, Rc::new(worker), head)
             .await
-            .map_err(|failure| ProjectionError::Faulted(failure.0))?;
-        let (state, result) = match worker
-            .request(&Request::State { partition: None }, None)
-            .await
-            .map_err(faulted)?
-        {
-            Reply::State { state, result } => (state, result),
-            other => return Err(unexpected("state", &other)),
-        };
-        let partitions = match worker
-            .request(&Request::Checkpoint, None)
-            .await
-            .map_err(faulted)?
-        {
-            Reply::Checkpoint { checkpoint } => checkpoint.partitions,
-            other => return Err(unexpected("checkpoint", &other)),
-        };
+            .map_err(failed)?;
+        let view = view_of(&worker).await.map_err(plain)?;
         Ok(QueryOutcome {
-            state,
-            result,
-            partitions,
+            state: view.state,
+            result: view.result,
+            partitions: view.partitions,
             logs: caught_up.logs,
+            shape: view.shape,
         })
     }
 
@@ -131,7 +177,9 @@ impl ProjectionHost {
             if projection.worker.borrow().is_none() && !projection.schedule.borrow().is_running() {
                 // A worker starts where the saved checkpoint is, which may
                 // be behind the row's progress: start it, then look again.
-                self.worker_for(&projection, projection.epoch.get()).await?;
+                self.worker_for(&projection, projection.epoch.get())
+                    .await
+                    .map_err(faulted)?;
                 continue;
             }
             if !projection.schedule.borrow().is_running() && position >= self.head().await? {
@@ -149,4 +197,38 @@ impl ProjectionHost {
             }
         }
     }
+}
+
+async fn state_of(
+    worker: &ReducerWorker,
+    partition: Option<&str>,
+) -> Result<(Option<Value>, Option<Value>), ProjectionError> {
+    let request = Request::State {
+        partition: partition.map(str::to_string),
+    };
+    match worker.request(&request, None).await.map_err(faulted)? {
+        Reply::State { state, result } => Ok((state, result)),
+        other => Err(unexpected("state", &other)),
+    }
+}
+
+async fn partition_states_of(worker: &ReducerWorker) -> Result<PartitionStates, ProjectionError> {
+    match worker
+        .request(&Request::Checkpoint, None)
+        .await
+        .map_err(faulted)?
+    {
+        Reply::Checkpoint { checkpoint } => Ok(checkpoint.partitions),
+        other => Err(unexpected("checkpoint", &other)),
+    }
+}
+
+async fn view_of(worker: &ReducerWorker) -> Result<ProjectionView, ProjectionError> {
+    let (state, result) = state_of(worker, None).await?;
+    Ok(ProjectionView {
+        shape: worker.shape(),
+        state,
+        result,
+        partitions: partition_states_of(worker).await?,
+    })
 }

@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::protocol::{Envelope, EventAt, Fault, Heartbeat, Reply, Request};
+use super::Shape;
 
 /// Where Trunk copies the worker script (see `index.html`).
 const WORKER_URL: &str = "/reducer-worker.js";
@@ -56,6 +57,8 @@ struct Shared {
 
 pub struct ReducerWorker {
     worker: web_sys::Worker,
+    /// How its definition keeps states, once it is defined.
+    shape: Cell<Shape>,
     shared: Rc<Shared>,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
 }
@@ -81,9 +84,19 @@ impl ReducerWorker {
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         Ok(ReducerWorker {
             worker,
+            shape: Cell::default(),
             shared,
             _on_message: on_message,
         })
+    }
+
+    /// Notes what its `defined` reply said.
+    pub fn defined_as(&self, shape: Shape) {
+        self.shape.set(shape);
+    }
+
+    pub fn shape(&self) -> Shape {
+        self.shape.get()
     }
 
     /// Sends one request and waits for its reply. With `limit_ms`, the

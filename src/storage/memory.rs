@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use super::{EventStore, Fenced, ProjectionRows};
-use crate::core::event::iso8601_from_millis;
 use crate::core::projection::ProjectionRecord;
+use crate::core::time::iso8601_from_millis;
 use crate::core::{
     decide_append, decide_soft_delete, metadata_stream_of, AppendDecision, AppendFacts,
     AppendResult, Direction, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent,
@@ -53,6 +53,53 @@ impl MemoryStore {
         *self.clock.borrow_mut() = millis;
     }
 
+    fn append_stamped(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+        created_millis: i64,
+    ) -> Result<AppendResult, StoreError> {
+        let mut state = self.state.borrow_mut();
+        let existing: Vec<Option<StoredEventRef>> = batch
+            .iter()
+            .map(|event| {
+                let position = *state.positions_by_id.get(&event.id)?;
+                let stored = &state.log[position as usize];
+                Some(StoredEventRef {
+                    stream: stored.stream.clone(),
+                    version: stored.version,
+                    position,
+                })
+            })
+            .collect();
+        let row = state.stream_index.get(stream).map(|&at| &state.streams[at]);
+        let created = iso8601_from_millis(created_millis);
+        let facts = AppendFacts {
+            stream: row,
+            next_position: state.log.len() as u64,
+            existing: &existing,
+            created: &created,
+        };
+        match decide_append(stream, batch, expected, facts)? {
+            AppendDecision::AlreadyAppended(result) => Ok(result),
+            AppendDecision::Write {
+                records,
+                stream: row,
+                result,
+            } => {
+                for record in records {
+                    state
+                        .positions_by_id
+                        .insert(record.id.clone(), record.position);
+                    state.log.push(record);
+                }
+                state.put_stream(row);
+                Ok(result)
+            }
+        }
+    }
+
     fn select(
         &self,
         request: ReadRequest,
@@ -77,44 +124,26 @@ impl EventStore for MemoryStore {
         batch: Vec<ProposedEvent>,
         expected: ExpectedVersion,
     ) -> Result<AppendResult, StoreError> {
-        let mut state = self.state.borrow_mut();
-        let existing: Vec<Option<StoredEventRef>> = batch
-            .iter()
-            .map(|event| {
-                let position = *state.positions_by_id.get(&event.id)?;
-                let stored = &state.log[position as usize];
-                Some(StoredEventRef {
-                    stream: stored.stream.clone(),
-                    version: stored.version,
-                    position,
-                })
-            })
-            .collect();
-        let row = state.stream_index.get(stream).map(|&at| &state.streams[at]);
-        let created = iso8601_from_millis(*self.clock.borrow());
-        let facts = AppendFacts {
-            stream: row,
-            next_position: state.log.len() as u64,
-            existing: &existing,
-            created: &created,
-        };
-        match decide_append(stream, batch, expected, facts)? {
-            AppendDecision::AlreadyAppended(result) => Ok(result),
-            AppendDecision::Write {
-                records,
-                stream: row,
-                result,
-            } => {
-                for record in records {
-                    state
-                        .positions_by_id
-                        .insert(record.id.clone(), record.position);
-                    state.log.push(record);
-                }
-                state.put_stream(row);
-                Ok(result)
-            }
-        }
+        let now = *self.clock.borrow();
+        self.append_stamped(stream, batch, expected, now)
+    }
+
+    async fn append_with_created(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+        created_millis: i64,
+    ) -> Result<AppendResult, StoreError> {
+        self.append_stamped(stream, batch, expected, created_millis)
+    }
+
+    async fn event_by_id(&self, id: &str) -> Result<Option<RecordedEvent>, StoreError> {
+        let state = self.state.borrow();
+        Ok(state
+            .positions_by_id
+            .get(id)
+            .map(|&position| state.log[position as usize].clone()))
     }
 
     async fn read_stream(

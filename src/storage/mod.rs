@@ -27,6 +27,23 @@ pub trait EventStore {
         expected: ExpectedVersion,
     ) -> Result<AppendResult, StoreError>;
 
+    /// Appends as [`append`](Self::append) does, but stamps the events with
+    /// `created_millis` (milliseconds since the Unix epoch) instead of the
+    /// clock. Only for events that happened before they reach the store:
+    /// the sample, and imports. Ordinary appends are always stamped by the
+    /// store.
+    async fn append_with_created(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+        created_millis: i64,
+    ) -> Result<AppendResult, StoreError>;
+
+    /// The event stored under `id` (a normalized UUID), wherever it lives;
+    /// soft-deleted events are found too, as `$all` keeps them.
+    async fn event_by_id(&self, id: &str) -> Result<Option<RecordedEvent>, StoreError>;
+
     /// Reads one stream by version; soft-deleted versions are not read.
     async fn read_stream(
         &self,

@@ -5,11 +5,13 @@ use std::rc::Rc;
 
 use gloo::events::EventListener;
 use gloo::timers::callback::Timeout;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::append_form::AppendPage;
-use super::event_table::{EventPager, EventSource};
+use super::event_table::{CorrelationView, EventPager, EventSource};
 use super::event_view::EventView;
+use super::help::HelpPage;
 use super::projections::{NewProjection, ProjectionList, ProjectionPage, QueryPage};
 use super::route::Route;
 use super::stream_list::StreamList;
@@ -45,6 +47,11 @@ pub fn app(props: &AppProps) -> Html {
         ..Default::default()
     });
 
+    use_effect_with((*route).clone(), |route| {
+        if let Some(document) = web_sys::window().and_then(|window| window.document()) {
+            document.set_title(&route.title());
+        }
+    });
     {
         let route = route.clone();
         use_effect_with((), move |_| {
@@ -115,6 +122,7 @@ pub fn app(props: &AppProps) -> Html {
         Route::Event { stream, version } => {
             html! { <EventView stream={stream.clone()} version={*version} /> }
         }
+        Route::Correlation(id) => html! { <CorrelationView correlation_id={id.clone()} /> },
         Route::All => html! {
             <section>
                 <h1>{ "All events " }<code>{ "$all" }</code></h1>
@@ -126,6 +134,7 @@ pub fn app(props: &AppProps) -> Html {
         Route::NewProjection => html! { <NewProjection /> },
         Route::Query => html! { <QueryPage /> },
         Route::Projection(name) => html! { <ProjectionPage name={name.clone()} /> },
+        Route::Help => html! { <HelpPage /> },
         Route::TimeTravel => coming_soon(
             "Time travel",
             "Scrub the log to any position and see every view as it was.",
@@ -133,7 +142,9 @@ pub fn app(props: &AppProps) -> Html {
     };
     let tab = |target: Route, label: &str| {
         let active = match (&*route, &target) {
-            (Route::Stream(_) | Route::Event { .. }, Route::Streams) => true,
+            (Route::Stream(_) | Route::Event { .. } | Route::Correlation(_), Route::Streams) => {
+                true
+            }
             (Route::NewProjection | Route::Query | Route::Projection(_), Route::Projections) => {
                 true
             }
@@ -149,6 +160,9 @@ pub fn app(props: &AppProps) -> Html {
         <ContextProvider<SandboxHandle> context={props.sandbox.clone()}>
         <ContextProvider<Revision> context={*revision}>
         <ContextProvider<Draft> context={draft}>
+            // Routes live in the hash, so the skip link moves focus itself
+            // rather than following an anchor.
+            <a class="skip-link" href="#content" onclick={skip_to_content}>{ "Skip to content" }</a>
             <header class="top">
                 <a class="brand" href="#/">{ "es-sandbox" }</a>
                 <nav>
@@ -157,8 +171,10 @@ pub fn app(props: &AppProps) -> Html {
                     { tab(Route::Append, "Append") }
                     { tab(Route::Projections, "Projections") }
                     { tab(Route::TimeTravel, "Time travel") }
+                    { tab(Route::Help, "Help") }
                 </nav>
-                <span class="sandbox-name" title="This sandbox's IndexedDB database">
+                <span class="sandbox-name"
+                    title={format!("sandbox: {} (its own IndexedDB database)", props.sandbox.0.name())}>
                     { format!("sandbox: {}", props.sandbox.0.name()) }
                 </span>
             </header>
@@ -168,7 +184,7 @@ pub fn app(props: &AppProps) -> Html {
                     <button type="button" onclick={|_| reload_page()}>{ "Reload" }</button>
                 </section>
             }
-            <main>{ page }</main>
+            <main id="content" tabindex="-1">{ page }</main>
         </ContextProvider<Draft>>
         </ContextProvider<Revision>>
         </ContextProvider<SandboxHandle>>
@@ -203,6 +219,17 @@ pub fn open_blocked() -> Html {
                 <p>{ "Another tab has this sandbox open with an older version of es-sandbox, and it has not let go. Close or reload that tab; this page goes on by itself then." }</p>
             </section>
         </main>
+    }
+}
+
+fn skip_to_content(event: MouseEvent) {
+    event.prevent_default();
+    let main = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.get_element_by_id("content"))
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(Err(error)) = main.map(|main| main.focus()) {
+        web_sys::console::error_2(&"could not move focus to the content".into(), &error);
     }
 }
 

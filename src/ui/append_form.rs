@@ -1,24 +1,35 @@
-//! The append form. Field problems appear under their field; a conflict shows
-//! the expected and the actual version; after a success the new event is
-//! shown and the stream and type stay filled for the next one.
+//! The append form. Field problems appear under their field; a conflict says
+//! what kind it is and offers to reload the stream; after a success the new
+//! event is shown and every field stays as it was, the expected version
+//! included, so appending again is a conflict rather than a duplicate.
 
 use yew::prelude::*;
 
 use super::app::Draft;
 use super::route::Route;
 use super::{run, use_sandbox};
-use crate::core::form::{parse_append_form, AppendFormText, FieldError, FormField};
-use crate::core::{ExpectedVersion, ReadRequest, RecordedEvent, StoreError};
+use crate::core::form::{
+    explain_conflict, parse_append_form, AppendFormText, FieldError, FormField,
+};
+use crate::core::{ReadRequest, RecordedEvent, StoreError};
+use crate::service::random_uuid;
 
 #[derive(Properties, PartialEq)]
 pub struct AppendFormProps {
     pub initial: AppendFormText,
+    /// Called once "Reload the stream" has read the stream's head, so the
+    /// page around the form can re-read what it shows.
+    #[prop_or_default]
+    pub on_reload: Callback<()>,
 }
 
 #[derive(Clone, PartialEq)]
 enum Outcome {
     None,
     Appended(RecordedEvent),
+    /// The same id was appended at the same place before: the store
+    /// reported that append and wrote nothing.
+    AlreadyAppended(RecordedEvent),
     Rejected(StoreError),
 }
 
@@ -47,6 +58,7 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             busy.clone(),
         );
         let fields = fields.clone();
+        let sandbox = sandbox.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let typed = fields.read();
@@ -54,6 +66,14 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             let input = match parse_append_form(&typed) {
                 Ok(input) => input,
                 Err(errors) => {
+                    // Focus goes to the first invalid field, top to bottom,
+                    // so the person lands where the work is.
+                    if let Some(first) = FIELD_ORDER
+                        .iter()
+                        .find(|field| errors.iter().any(|error| error.field == **field))
+                    {
+                        fields.focus(*first);
+                    }
                     field_errors.set(errors);
                     outcome.set(Outcome::None);
                     return;
@@ -62,52 +82,99 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             field_errors.set(Vec::new());
             busy.set(true);
             let sandbox = sandbox.clone();
-            let (form, outcome, busy) = (form.clone(), outcome.clone(), busy.clone());
-            let typed_form = typed.clone();
-            let expected_was_exact = matches!(input.expected, ExpectedVersion::Exact(_));
+            let (outcome, busy) = (outcome.clone(), busy.clone());
             run(
                 async move {
+                    let head_before = sandbox
+                        .0
+                        .stream(&input.stream)
+                        .await?
+                        .map(|row| row.version);
                     let result = sandbox
                         .0
                         .append(&input.stream, vec![input.event], input.expected)
                         .await?;
-                    let written = sandbox
+                    let event = sandbox
                         .0
                         .read_stream(
                             &input.stream,
                             ReadRequest::forwards(result.next_expected_version, 1),
                         )
-                        .await?;
-                    written.into_iter().next().ok_or_else(|| {
-                        StoreError::Storage("the appended event could not be read back".into())
+                        .await?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| {
+                            StoreError::Storage("the appended event could not be read back".into())
+                        })?;
+                    // A write always moves the stream past where it was; an
+                    // idempotent append reports a version it already had.
+                    let written =
+                        head_before.is_none_or(|version| result.next_expected_version > version);
+                    Ok::<_, StoreError>(if written {
+                        Outcome::Appended(event)
+                    } else {
+                        Outcome::AlreadyAppended(event)
                     })
                 },
                 move |result| {
                     busy.set(false);
-                    match result {
-                        Ok(event) => {
-                            if expected_was_exact {
-                                // Keep an exact expectation useful for the next append.
-                                let mut next = typed_form;
-                                next.expected_version = event.version.to_string();
-                                form.set(next);
-                            }
-                            outcome.set(Outcome::Appended(event));
-                        }
-                        Err(error) => outcome.set(Outcome::Rejected(error)),
-                    }
+                    outcome.set(result.unwrap_or_else(Outcome::Rejected));
                 },
             );
         })
     };
 
+    let on_reload_stream = {
+        let (form, outcome, fields) = (form.clone(), outcome.clone(), fields.clone());
+        let (sandbox, on_reload) = (sandbox.clone(), props.on_reload.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut typed = fields.read();
+            let stream = typed.stream.clone();
+            let (form, outcome, fields) = (form.clone(), outcome.clone(), fields.clone());
+            let (sandbox, on_reload) = (sandbox.clone(), on_reload.clone());
+            run(
+                async move { sandbox.0.stream(&stream).await },
+                move |result| match result {
+                    Ok(row) => {
+                        typed.expected_version =
+                            row.map_or_else(|| "no_stream".into(), |row| row.version.to_string());
+                        show(&fields.expected_version, &typed.expected_version);
+                        form.set(typed);
+                        outcome.set(Outcome::None);
+                        on_reload.emit(());
+                    }
+                    Err(error) => outcome.set(Outcome::Rejected(error)),
+                },
+            );
+        })
+    };
+
+    let on_new_id = {
+        let (form, fields) = (form.clone(), fields.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut typed = fields.read();
+            typed.event_id = random_uuid();
+            show(&fields.event_id, &typed.event_id);
+            form.set(typed);
+        })
+    };
+
+    // An error is tied to its field (aria-describedby, aria-invalid), so a
+    // screen reader reads it with the field, not only as it appears.
     let error_for = |field: FormField| -> Html {
         field_errors
             .iter()
             .filter(|error| error.field == field)
-            .map(|error| html! { <p class="field-error" role="alert">{ &error.message }</p> })
+            .map(|error| {
+                html! {
+                    <p class="field-error" role="alert" id={error_id(field)}>{ &error.message }</p>
+                }
+            })
             .collect()
     };
+    let invalid = |field: FormField| field_errors.iter().any(|error| error.field == field);
+    let aria_invalid = |field: FormField| invalid(field).then_some("true");
+    let described_by = |field: FormField| invalid(field).then(|| error_id(field));
     let conflict = match &*outcome {
         Outcome::Rejected(StoreError::WrongExpectedVersion {
             stream,
@@ -115,11 +182,22 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             actual,
         }) => html! {
             <div class="field-error conflict" role="alert">
-                <strong>{ "Wrong expected version" }</strong>
-                { format!(" on {stream}: expected {expected}, actual {actual}. Someone appended first; reload the stream, then decide.") }
+                <p>
+                    <strong>{ "Wrong expected version" }</strong>
+                    { format!(" on {stream}: expected {expected}, actual {actual}.") }
+                </p>
+                <p>{ explain_conflict(*expected, *actual) }</p>
+                <button type="button" onclick={on_reload_stream}>{ "Reload the stream" }</button>
             </div>
         },
         _ => Html::default(),
+    };
+    let event_link = |event: &RecordedEvent| {
+        html! {
+            <a href={Route::Event { stream: event.stream.clone(), version: event.version }.href()}>
+                { format!("{} as {}@{}", event.event_type, event.version, event.stream) }
+            </a>
+        }
     };
 
     html! {
@@ -127,36 +205,53 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             <div class="field">
                 <label for="append-stream">{ "Stream" }</label>
                 <input id="append-stream" type="text" placeholder="account-42"
+                    aria-invalid={aria_invalid(FormField::Stream)} aria-describedby={described_by(FormField::Stream)}
                     value={form.stream.clone()} ref={fields.stream.clone()} />
                 { error_for(FormField::Stream) }
             </div>
             <div class="field">
                 <label for="append-type">{ "Event type" }</label>
                 <input id="append-type" type="text" placeholder="Deposited"
+                    aria-invalid={aria_invalid(FormField::EventType)} aria-describedby={described_by(FormField::EventType)}
                     value={form.event_type.clone()} ref={fields.event_type.clone()} />
                 { error_for(FormField::EventType) }
             </div>
             <div class="field">
                 <label for="append-data">{ "Data" }</label>
                 <textarea id="append-data" rows="6" spellcheck="false" placeholder="{\"amount\": 100}"
+                    aria-invalid={aria_invalid(FormField::Data)} aria-describedby={described_by(FormField::Data)}
                     value={form.data.clone()} ref={fields.data.clone()} />
                 { error_for(FormField::Data) }
             </div>
             <div class="field">
                 <label for="append-metadata">{ "Metadata" }</label>
                 <textarea id="append-metadata" rows="3" spellcheck="false"
+                    aria-invalid={aria_invalid(FormField::Metadata)} aria-describedby={described_by(FormField::Metadata)}
                     placeholder="{\"$correlationId\": \"…\"} (optional)"
                     value={form.metadata.clone()} ref={fields.metadata.clone()} />
                 { error_for(FormField::Metadata) }
             </div>
             <div class="field">
+                <label for="append-event-id">{ "Event id (optional)" }</label>
+                <div class="input-with-button">
+                    <input id="append-event-id" type="text" spellcheck="false"
+                        aria-invalid={aria_invalid(FormField::EventId)} aria-describedby={described_by(FormField::EventId)}
+                        placeholder="blank: a fresh one"
+                        value={form.event_id.clone()} ref={fields.event_id.clone()} />
+                    <button type="button" onclick={on_new_id}>{ "New id" }</button>
+                </div>
+                <p class="hint">{ "Append twice with the same id and expected version: the second append reports the first and writes nothing (idempotency)." }</p>
+                { error_for(FormField::EventId) }
+            </div>
+            <div class="field">
                 <label for="append-expected">{ "Expected version" }</label>
                 <input id="append-expected" type="text" list="expected-versions"
+                    aria-invalid={aria_invalid(FormField::ExpectedVersion)} aria-describedby={described_by(FormField::ExpectedVersion)}
                     value={form.expected_version.clone()} ref={fields.expected_version.clone()} />
                 <datalist id="expected-versions">
                     <option value="any" /><option value="no_stream" /><option value="stream_exists" />
                 </datalist>
-                <p class="hint">{ "any, no_stream, stream_exists, or the version of the stream's last event" }</p>
+                <p class="hint">{ "any, no_stream, stream_exists, or the version of the stream's last event as you last read it. It stays put after an append, so appending again is a conflict, not a duplicate." }</p>
                 { error_for(FormField::ExpectedVersion) }
                 { conflict }
             </div>
@@ -166,11 +261,14 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             { match &*outcome {
                 Outcome::Appended(event) => html! {
                     <div class="appended" role="status">
-                        { "Appended " }
-                        <a href={Route::Event { stream: event.stream.clone(), version: event.version }.href()}>
-                            { format!("{} as {}@{}", event.event_type, event.version, event.stream) }
-                        </a>
+                        { "Appended " }{ event_link(event) }
                         { format!(" at position {}.", event.position) }
+                    </div>
+                },
+                Outcome::AlreadyAppended(event) => html! {
+                    <div class="appended" role="status">
+                        { "Already appended: " }{ event_link(event) }
+                        { format!(" at position {} has this id and expected version, so nothing was written this time.", event.position) }
                     </div>
                 },
                 Outcome::Rejected(StoreError::WrongExpectedVersion { .. }) | Outcome::None => Html::default(),
@@ -201,10 +299,50 @@ struct FieldRefs {
     event_type: NodeRef,
     data: NodeRef,
     metadata: NodeRef,
+    event_id: NodeRef,
     expected_version: NodeRef,
 }
 
+/// The fields top to bottom, as the form shows them.
+const FIELD_ORDER: [FormField; 6] = [
+    FormField::Stream,
+    FormField::EventType,
+    FormField::Data,
+    FormField::Metadata,
+    FormField::EventId,
+    FormField::ExpectedVersion,
+];
+
+/// The id of the element that holds a field's error.
+fn error_id(field: FormField) -> &'static str {
+    match field {
+        FormField::Stream => "append-stream-error",
+        FormField::EventType => "append-type-error",
+        FormField::Data => "append-data-error",
+        FormField::Metadata => "append-metadata-error",
+        FormField::EventId => "append-event-id-error",
+        FormField::ExpectedVersion => "append-expected-error",
+    }
+}
+
 impl FieldRefs {
+    fn focus(&self, field: FormField) {
+        let node = match field {
+            FormField::Stream => &self.stream,
+            FormField::EventType => &self.event_type,
+            FormField::Data => &self.data,
+            FormField::Metadata => &self.metadata,
+            FormField::EventId => &self.event_id,
+            FormField::ExpectedVersion => &self.expected_version,
+        };
+        if let Some(Err(error)) = node
+            .cast::<web_sys::HtmlElement>()
+            .map(|element| element.focus())
+        {
+            web_sys::console::error_2(&"could not focus the invalid field".into(), &error);
+        }
+    }
+
     fn read(&self) -> AppendFormText {
         let text = |node: &NodeRef| {
             node.cast::<web_sys::HtmlInputElement>()
@@ -220,7 +358,17 @@ impl FieldRefs {
             event_type: text(&self.event_type),
             data: text(&self.data),
             metadata: text(&self.metadata),
+            event_id: text(&self.event_id),
             expected_version: text(&self.expected_version),
         }
+    }
+}
+
+/// Puts `value` into an input at once. Setting the form's state alone is
+/// not enough: when the state already holds `value` while the person has
+/// typed something else, nothing would change on screen.
+fn show(input: &NodeRef, value: &str) {
+    if let Some(input) = input.cast::<web_sys::HtmlInputElement>() {
+        input.set_value(value);
     }
 }

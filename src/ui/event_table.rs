@@ -1,5 +1,6 @@
 //! A paged table of events, for one stream or for `$all`. Paging reads only
 //! the page shown (a key range of 50), so it stays quick at 100,000 events.
+//! Also the events of one correlation.
 
 use yew::prelude::*;
 
@@ -18,6 +19,10 @@ pub enum EventSource {
 #[derive(Properties, PartialEq)]
 pub struct EventPagerProps {
     pub source: EventSource,
+    /// Read again whenever this moves ("Reload the stream"), besides on
+    /// every change this page hears of.
+    #[prop_or_default]
+    pub refresh: u64,
 }
 
 #[derive(Clone, PartialEq)]
@@ -44,8 +49,14 @@ pub fn event_pager(props: &EventPagerProps) -> Html {
         let page = page.clone();
         let sandbox = sandbox.clone();
         use_effect_with(
-            (props.source.clone(), *newest_first, *page_index, revision),
-            move |(source, newest_first, page_index, _)| {
+            (
+                props.source.clone(),
+                *newest_first,
+                *page_index,
+                revision,
+                props.refresh,
+            ),
+            move |(source, newest_first, page_index, _, _)| {
                 let (source, newest_first, page_index) =
                     (source.clone(), *newest_first, *page_index);
                 run(
@@ -127,11 +138,7 @@ async fn load_page(
     let sandbox = &sandbox.0;
     let total = match source {
         EventSource::Stream(stream) => sandbox.stream(stream).await?.map_or(0, |row| row.count),
-        EventSource::All => sandbox
-            .read_all(ReadRequest::backwards(None, 1))
-            .await?
-            .first()
-            .map_or(0, |last| last.position + 1),
+        EventSource::All => sandbox.event_count().await?,
     };
     if total == 0 {
         return Ok((Vec::new(), 0));
@@ -177,10 +184,13 @@ pub fn event_table(props: &EventTableProps) -> Html {
                     let href = Route::Event { stream: event.stream.clone(), version: event.version }.href();
                     html! {
                         <tr key={event.position}>
+                            // One tab stop a row: the event. Its stream is
+                            // a click away for a mouse here, and a link on
+                            // the event's own page for the keyboard.
                             if props.show_stream {
-                                <td><a href={Route::Stream(event.stream.clone()).href()}>{ &event.stream }</a></td>
+                                <td><a href={Route::Stream(event.stream.clone()).href()} tabindex="-1">{ &event.stream }</a></td>
                             }
-                            <td class="num"><a href={href.clone()}>{ event.version }</a></td>
+                            <td class="num">{ event.version }</td>
                             <td><a href={href}>{ &event.event_type }</a></td>
                             <td class="time">{ &event.created }</td>
                             <td class="num">{ event.position }</td>
@@ -189,5 +199,72 @@ pub fn event_table(props: &EventTableProps) -> Html {
                 }) }
             </tbody>
         </table>
+    }
+}
+
+/// The most events a correlation view shows; a correlation is one piece of
+/// work, far smaller than this.
+const CORRELATION_LIMIT: usize = 500;
+
+#[derive(Properties, PartialEq)]
+pub struct CorrelationViewProps {
+    pub correlation_id: String,
+}
+
+/// Every event whose metadata carries one `$correlationId`, across streams,
+/// in the order they were written.
+#[function_component(CorrelationView)]
+pub fn correlation_view(props: &CorrelationViewProps) -> Html {
+    let sandbox = use_sandbox();
+    let revision = use_context::<Revision>().unwrap_or_default();
+    let events = use_state(|| None::<Result<Vec<RecordedEvent>, String>>);
+    {
+        let events = events.clone();
+        use_effect_with(
+            (props.correlation_id.clone(), revision),
+            move |(correlation_id, _)| {
+                let correlation_id = correlation_id.clone();
+                run(
+                    async move {
+                        sandbox
+                            .0
+                            .read_by_correlation(
+                                &correlation_id,
+                                ReadRequest::forwards(0, CORRELATION_LIMIT),
+                            )
+                            .await
+                    },
+                    move |result| events.set(Some(result.map_err(|error| error.to_string()))),
+                );
+            },
+        );
+    }
+    let body = match &*events {
+        None => html! { <p class="muted">{ "Loading…" }</p> },
+        Some(Err(message)) => html! { <p class="error-banner" role="alert">{ message }</p> },
+        Some(Ok(events)) => html! {
+            <>
+                <p class="muted">
+                    { match events.len() {
+                        CORRELATION_LIMIT => format!("The first {CORRELATION_LIMIT} events"),
+                        1 => "1 event".to_string(),
+                        count => format!("{count} events"),
+                    } }
+                </p>
+                <EventTable events={events.clone()} show_stream={true} />
+            </>
+        },
+    };
+    html! {
+        <section>
+            <p class="crumbs"><a href={Route::Streams.href()}>{ "Streams" }</a>{ " / " }</p>
+            <h1>{ "Correlation " }<code>{ &props.correlation_id }</code></h1>
+            <p>
+                { "Every event whose metadata has this " }<code>{ "$correlationId" }</code>
+                { ": one piece of work across streams, in the order it was written. Each event's " }
+                <code>{ "$causationId" }</code>{ " names the event that caused it." }
+            </p>
+            { body }
+        </section>
     }
 }

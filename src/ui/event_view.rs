@@ -1,5 +1,7 @@
 //! One event: its place in the store, and its data and metadata, pretty-printed
-//! as text (never as HTML).
+//! as text (never as HTML). The metadata's `$correlationId` links to the
+//! correlation's events, and `$causationId` / `$causedBy` to the event that
+//! caused this one.
 
 use yew::prelude::*;
 
@@ -7,8 +9,10 @@ use super::app::Draft;
 use super::route::Route;
 use super::{run, use_sandbox, Revision};
 use crate::core::form::AppendFormText;
+use crate::core::metadata::{causation_ids_of, correlation_id_of};
 use crate::core::pretty::pretty_json;
-use crate::core::{ReadRequest, RecordedEvent};
+use crate::core::{ReadRequest, RecordedEvent, StoreError};
+use crate::service::Sandbox;
 
 #[derive(Properties, PartialEq)]
 pub struct EventViewProps {
@@ -16,32 +20,35 @@ pub struct EventViewProps {
     pub version: u64,
 }
 
+/// The event and the events its metadata names as causes.
+struct Shown {
+    event: RecordedEvent,
+    causes: Vec<Cause>,
+}
+
+struct Cause {
+    /// The metadata key that names it (`$causationId` or `$causedBy`).
+    key: &'static str,
+    id: String,
+    /// `None` when no event of this sandbox has the id.
+    event: Option<RecordedEvent>,
+}
+
 #[function_component(EventView)]
 pub fn event_view(props: &EventViewProps) -> Html {
     let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
     let draft = use_context::<Draft>().expect("Draft context");
-    let event = use_state(|| None::<Result<Option<RecordedEvent>, String>>);
+    let shown = use_state(|| None::<Result<Option<Shown>, String>>);
     {
-        let event = event.clone();
+        let shown = shown.clone();
         use_effect_with(
             (props.stream.clone(), props.version, revision),
             move |(stream, version, _)| {
                 let (stream, version) = (stream.clone(), *version);
                 run(
-                    async move {
-                        sandbox
-                            .0
-                            .read_stream(&stream, ReadRequest::forwards(version, 1))
-                            .await
-                    },
-                    move |result| {
-                        event.set(Some(
-                            result
-                                .map(|events| events.into_iter().next())
-                                .map_err(|error| error.to_string()),
-                        ))
-                    },
+                    async move { read_shown(&sandbox.0, &stream, version).await },
+                    move |result| shown.set(Some(result.map_err(|error| error.to_string()))),
                 );
             },
         );
@@ -52,7 +59,7 @@ pub fn event_view(props: &EventViewProps) -> Html {
             <a href={Route::Stream(props.stream.clone()).href()}>{ &props.stream }</a>{ " / " }
         </p>
     };
-    let event = match &*event {
+    let Shown { event, causes } = match &*shown {
         None => return html! { <p class="muted">{ "Loading…" }</p> },
         Some(Err(message)) => return html! { <p class="error-banner" role="alert">{ message }</p> },
         Some(Ok(None)) => {
@@ -60,7 +67,7 @@ pub fn event_view(props: &EventViewProps) -> Html {
                 <section>{ crumbs }<p>{ format!("There is no event {}@{}.", props.version, props.stream) }</p></section>
             }
         }
-        Some(Ok(Some(event))) => event.clone(),
+        Some(Ok(Some(shown))) => shown,
     };
     let like_this = {
         let event = event.clone();
@@ -74,11 +81,14 @@ pub fn event_view(props: &EventViewProps) -> Html {
                 } else {
                     pretty_json(event.metadata.get())
                 },
+                // A copy is a new event: reusing the id would be a duplicate.
+                event_id: String::new(),
                 expected_version: "any".into(),
             });
             Route::Append.go();
         })
     };
+    let correlation = correlation_id_of(&event.metadata);
     html! {
         <section class="event-view">
             { crumbs }
@@ -104,7 +114,70 @@ pub fn event_view(props: &EventViewProps) -> Html {
             <h2>{ "Data" }</h2>
             <pre class="json" data-testid="event-data">{ pretty_json(event.data.get()) }</pre>
             <h2>{ "Metadata" }</h2>
+            if correlation.is_some() || !causes.is_empty() {
+                <dl class="facts metadata-links" data-testid="metadata-links">
+                    if let Some(correlation) = correlation {
+                        <dt><code>{ "$correlationId" }</code></dt>
+                        <dd>
+                            <a href={Route::Correlation(correlation.clone()).href()}><code>{ correlation }</code></a>
+                            <span class="muted">{ " every event of this piece of work" }</span>
+                        </dd>
+                    }
+                    { for causes.iter().map(cause_row) }
+                </dl>
+            }
             <pre class="json" data-testid="event-metadata">{ pretty_json(event.metadata.get()) }</pre>
         </section>
     }
+}
+
+/// The cause's id links to its event, which is named beside it in plain
+/// text; an id no event here has is shown as it is.
+fn cause_row(cause: &Cause) -> Html {
+    let value = match &cause.event {
+        Some(event) => html! {
+            <>
+                <a href={Route::Event { stream: event.stream.clone(), version: event.version }.href()}>
+                    <code>{ &cause.id }</code>
+                </a>
+                <span class="muted">
+                    { format!(" {} {}@{}, the event that caused this one", event.event_type, event.version, event.stream) }
+                </span>
+            </>
+        },
+        None => html! {
+            <>
+                <code>{ &cause.id }</code>
+                <span class="muted">{ " not in this sandbox" }</span>
+            </>
+        },
+    };
+    html! { <><dt><code>{ cause.key }</code></dt><dd>{ value }</dd></> }
+}
+
+/// Reads the event at `version@stream` and looks up the causes its
+/// metadata names.
+async fn read_shown(
+    sandbox: &Sandbox,
+    stream: &str,
+    version: u64,
+) -> Result<Option<Shown>, StoreError> {
+    let Some(event) = sandbox
+        .read_stream(stream, ReadRequest::forwards(version, 1))
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let mut causes = Vec::new();
+    for (key, id) in causation_ids_of(&event.metadata) {
+        let cause = sandbox.event_by_id(&id).await?;
+        causes.push(Cause {
+            key,
+            id,
+            event: cause,
+        });
+    }
+    Ok(Some(Shown { event, causes }))
 }

@@ -6,6 +6,8 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
+use super::count;
+
 #[derive(Properties, PartialEq)]
 pub struct JsonTreeProps {
     /// The JSON text to show.
@@ -69,13 +71,13 @@ fn node(key: Option<&str>, value: &Value) -> Html {
     match value {
         Value::Object(map) if !map.is_empty() => html! {
             <details open=true>
-                <summary>{ label }<span class="muted">{ format!("{{…}} {} keys", map.len()) }</span></summary>
+                <summary>{ label }<span class="muted">{ format!("{{…}} {}", count(map.len() as u64, "key")) }</span></summary>
                 { for map.iter().map(|(k, v)| node(Some(k), v)) }
             </details>
         },
         Value::Array(items) if !items.is_empty() => html! {
             <details open=true>
-                <summary>{ label }<span class="muted">{ format!("[…] {} items", items.len()) }</span></summary>
+                <summary>{ label }<span class="muted">{ format!("[…] {}", count(items.len() as u64, "item")) }</span></summary>
                 { for items.iter().enumerate().map(|(i, v)| node(Some(&i.to_string()), v)) }
             </details>
         },

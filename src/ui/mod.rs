@@ -6,6 +6,7 @@ mod append_form;
 mod code_editor;
 mod event_table;
 mod event_view;
+mod help;
 mod hooks;
 mod json_tree;
 mod projections;
@@ -98,4 +99,12 @@ pub(crate) fn run<T: 'static>(
     done: impl FnOnce(T) + 'static,
 ) {
     wasm_bindgen_futures::spawn_local(async move { done(future.await) });
+}
+
+/// "1 key", "2 keys": a count with its noun in the right number.
+pub(crate) fn count(n: impl Into<u64>, singular: &str) -> String {
+    match n.into() {
+        1 => format!("1 {singular}"),
+        n => format!("{n} {singular}s"),
+    }
 }

@@ -6,7 +6,12 @@ use js_sys::{decode_uri_component, encode_uri_component};
 pub enum Route {
     Streams,
     Stream(String),
-    Event { stream: String, version: u64 },
+    Event {
+        stream: String,
+        version: u64,
+    },
+    /// The events whose metadata carries this `$correlationId`.
+    Correlation(String),
     All,
     Append,
     Projections,
@@ -14,6 +19,7 @@ pub enum Route {
     Query,
     Projection(String),
     TimeTravel,
+    Help,
 }
 
 impl Route {
@@ -28,6 +34,8 @@ impl Route {
             ["query"] => Route::Query,
             ["projections", name] => Route::Projection(decode(name)),
             ["time-travel"] => Route::TimeTravel,
+            ["help"] => Route::Help,
+            ["correlation", id] => Route::Correlation(decode(id)),
             ["streams", stream] => Route::Stream(decode(stream)),
             ["streams", stream, version] => match version.parse() {
                 Ok(version) => Route::Event {
@@ -45,6 +53,7 @@ impl Route {
             Route::Streams => "#/".into(),
             Route::Stream(stream) => format!("#/streams/{}", encode(stream)),
             Route::Event { stream, version } => format!("#/streams/{}/{version}", encode(stream)),
+            Route::Correlation(id) => format!("#/correlation/{}", encode(id)),
             Route::All => "#/all".into(),
             Route::Append => "#/append".into(),
             Route::Projections => "#/projections".into(),
@@ -52,7 +61,28 @@ impl Route {
             Route::Query => "#/query".into(),
             Route::Projection(name) => format!("#/projections/{}", encode(name)),
             Route::TimeTravel => "#/time-travel".into(),
+            Route::Help => "#/help".into(),
         }
+    }
+
+    /// The page's title for this view, so tabs, history and screen
+    /// readers tell views apart.
+    pub fn title(&self) -> String {
+        let view = match self {
+            Route::Streams => "Streams".to_string(),
+            Route::Stream(stream) => format!("{stream} (stream)"),
+            Route::Event { stream, version } => format!("{version}@{stream} (event)"),
+            Route::Correlation(id) => format!("Correlation {id}"),
+            Route::All => "All events".to_string(),
+            Route::Append => "Append an event".to_string(),
+            Route::Projections => "Projections".to_string(),
+            Route::NewProjection => "New projection".to_string(),
+            Route::Query => "Query".to_string(),
+            Route::Projection(name) => format!("{name} (projection)"),
+            Route::TimeTravel => "Time travel".to_string(),
+            Route::Help => "Help".to_string(),
+        };
+        format!("{view} · es-sandbox")
     }
 
     pub fn current() -> Route {

@@ -6,7 +6,7 @@ use yew::prelude::*;
 use super::route::Route;
 use super::{run, use_sandbox, Revision};
 use crate::core::read::stream_filter_matches;
-use crate::core::StreamInfo;
+use crate::core::{StoreError, StreamInfo};
 
 #[derive(Clone, PartialEq)]
 enum Streams {
@@ -71,7 +71,7 @@ pub fn stream_list() -> Html {
             <h1>{ "Streams" }</h1>
             <div class="toolbar">
                 <input type="search" class="filter" aria-label="Filter streams"
-                    placeholder="Filter: part of a name, or a pattern like account-*"
+                    placeholder="Filter: ada, or account-*"
                     value={(*filter).clone()} oninput={on_filter} />
                 <label class="check">
                     <input type="checkbox" checked={*show_system} onchange={on_system} />
@@ -114,24 +114,31 @@ pub fn stream_list() -> Html {
 #[function_component(Welcome)]
 fn welcome() -> Html {
     let sandbox = use_sandbox();
-    let state = use_state(|| None::<String>);
+    let refused = use_state(|| None::<StoreError>);
     let loading = use_state(|| false);
     let load_sample = {
-        let (state, loading) = (state.clone(), loading.clone());
+        let (refused, loading) = (refused.clone(), loading.clone());
+        let sandbox = sandbox.clone();
         Callback::from(move |_: MouseEvent| {
             loading.set(true);
             let sandbox = sandbox.clone();
-            let (state, loading) = (state.clone(), loading.clone());
+            let (refused, loading) = (refused.clone(), loading.clone());
             run(
                 async move { sandbox.0.load_sample().await },
                 move |result| {
                     loading.set(false);
                     if let Err(error) = result {
-                        state.set(Some(error.to_string()));
+                        refused.set(Some(error));
                     }
                 },
             );
         })
+    };
+    // Another tab may have written since this page looked: then the sample
+    // is refused, and a sandbox of its own is one click away.
+    let sample_sandbox = match sandbox.0.name() {
+        "sample" => "sample-2",
+        _ => "sample",
     };
     html! {
         <section class="welcome">
@@ -151,9 +158,18 @@ fn welcome() -> Html {
                 </button>
                 <a class="button" href={Route::Append.href()}>{ "Append your first event" }</a>
             </div>
-            <p class="muted">{ "The sample opens three accounts and records about twenty deposits, withdrawals and a transfer." }</p>
-            if let Some(message) = &*state {
-                <p class="error-banner" role="alert">{ message }</p>
+            <p class="muted">{ "The sample opens three accounts and records four weeks of deposits, withdrawals and a transfer." }</p>
+            if let Some(error) = &*refused {
+                <div class="error-banner" role="alert">
+                    <p>{ error.to_string() }</p>
+                    if matches!(error, StoreError::SandboxNotEmpty { .. }) {
+                        <p>
+                            <a href={format!("?sandbox={sample_sandbox}")}>
+                                { format!("Open the sandbox \"{sample_sandbox}\" for the sample") }
+                            </a>
+                        </p>
+                    }
+                </div>
             }
         </section>
     }

@@ -41,6 +41,8 @@ macro_rules! all_cases {
         $runner!(data_and_metadata_round_trip_exactly);
         $runner!(an_event_near_the_size_limit_round_trips);
         $runner!(a_soft_deleted_stream_is_hidden_and_continues_its_versions);
+        $runner!(an_append_with_a_given_created_stores_that_time);
+        $runner!(an_event_is_found_by_its_id_wherever_it_lives);
     };
 }
 pub(crate) use all_cases;
@@ -679,4 +681,89 @@ pub async fn a_soft_deleted_stream_is_hidden_and_continues_its_versions(store: &
         5,
         "$all keeps what was hidden, and the marker"
     );
+}
+
+pub async fn an_append_with_a_given_created_stores_that_time(store: &impl EventStore) {
+    // 2026-10-05T09:12:00.000Z and a week later: long before any clock reading.
+    let opened = 1_791_191_520_000;
+    let week = 7 * 86_400_000;
+    let first = store
+        .append_with_created(
+            "account-1",
+            one("Opened"),
+            ExpectedVersion::NoStream,
+            opened,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        AppendResult {
+            next_expected_version: 0,
+            position: 0
+        }
+    );
+    store
+        .append_with_created(
+            "account-1",
+            batch(&[("Deposited", "1"), ("Deposited", "2")]),
+            ExpectedVersion::Exact(0),
+            opened + week,
+        )
+        .await
+        .unwrap();
+    let created: Vec<String> = store
+        .read_stream("account-1", ReadRequest::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|event| event.created)
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "2026-10-05T09:12:00.000Z",
+            "2026-10-12T09:12:00.000Z",
+            "2026-10-12T09:12:00.000Z"
+        ]
+    );
+    let row = store.stream("account-1").await.unwrap().unwrap();
+    assert_eq!(
+        (row.created.as_str(), row.updated.as_str()),
+        ("2026-10-05T09:12:00.000Z", "2026-10-12T09:12:00.000Z")
+    );
+    // The append rule is the same as ever: a stale expected version writes nothing.
+    let stale = store
+        .append_with_created("account-1", one("Late"), ExpectedVersion::Exact(0), opened)
+        .await;
+    assert_conflict(stale, ExpectedVersion::Exact(0), StreamState::At(2));
+    // An ordinary append is stamped by the store, not with the last given time.
+    append(store, "account-1", one("Now")).await;
+    let now = store
+        .read_stream("account-1", ReadRequest::backwards(None, 1))
+        .await
+        .unwrap();
+    assert_ne!(now[0].created, "2026-10-12T09:12:00.000Z");
+    assert_eq!(everything(store).await.len(), 4);
+}
+
+pub async fn an_event_is_found_by_its_id_wherever_it_lives(store: &impl EventStore) {
+    append(store, "a-1", batch(&[("First", "1"), ("Second", "2")])).await;
+    let events = one("Elsewhere");
+    let id = events[0].id.clone();
+    append(store, "b-1", events).await;
+    let found = store.event_by_id(&id).await.unwrap().expect("found by id");
+    assert_eq!(
+        (found.stream.as_str(), found.version, found.position),
+        ("b-1", 0, 2)
+    );
+    assert_eq!(found.event_type, "Elsewhere");
+    assert_eq!(
+        found,
+        store
+            .read_stream("b-1", ReadRequest::default())
+            .await
+            .unwrap()[0]
+    );
+    assert_eq!(store.event_by_id(&fresh_id()).await.unwrap(), None);
 }

@@ -22,11 +22,11 @@ test('create a projection in the editor, append, and watch its state change', li
   await page.getByText('Partitions (3)').waitFor();
   await page.getByRole('button', { name: 'account-ada' }).click();
   await page.getByText('State of account-ada').waitFor();
-  await eventually(async () => assert.match(await page.locator('.partition-browser .json-tree').textContent(), /balance: 525/));
+  await eventually(async () => assert.match(await page.locator('.partition-browser .json-tree').textContent(), /balance: 425/));
 
   await page.evaluate(() => window.sandbox.append('account-ada', { type: 'Deposited', data: { amount: 100 } }));
   await page.getByRole('button', { name: 'account-ada' }).click();
-  await eventually(async () => assert.match(await page.locator('.partition-browser .json-tree').textContent(), /balance: 625/));
+  await eventually(async () => assert.match(await page.locator('.partition-browser .json-tree').textContent(), /balance: 525/));
 
   await page.getByLabel('Search partitions').fill('gr');
   assert.deepEqual(await page.locator('.partition-keys button').allTextContents(), ['account-grace']);

@@ -131,19 +131,83 @@ export const FakeIDBKeyRange = {
 };
 
 /**
+ * Nested workers as Chromium runs them, for the worker's search for the line
+ * of a syntax error (node's vm has no Worker): a Worker's script comes from
+ * a Blob URL; a script that does not parse fires `error` with the parser's
+ * message and line, and one that throws fires `error` with what it threw.
+ * `scripts` keeps every script started; `live()` counts the workers not
+ * terminated and the URLs not revoked.
+ */
+export function nestedWorkers() {
+  const urls = new Map();
+  const scripts = [];
+  const running = new Set();
+  let next = 0;
+  class Blob {
+    constructor(parts) { this.text = parts.join(''); }
+  }
+  const URL = {
+    createObjectURL(blob) {
+      const url = `blob:nested/${next++}`;
+      urls.set(url, blob.text);
+      return url;
+    },
+    revokeObjectURL(url) { urls.delete(url); },
+  };
+  class Worker {
+    constructor(url) {
+      assert.ok(urls.has(url), `new Worker(${url}) of a URL that was made and not revoked`);
+      const text = urls.get(url);
+      scripts.push(text);
+      running.add(this);
+      this.onerror = null;
+      setTimeout(() => this.run(text), 0);
+    }
+
+    run(text) {
+      if (!running.has(this)) return;
+      const fail = (message, lineno) => {
+        let handled = false;
+        this.onerror?.({ message, lineno, preventDefault: () => { handled = true; } });
+        assert.ok(handled, 'the worker handles a nested worker\'s error, so the page logs none');
+      };
+      let script;
+      try {
+        script = new vm.Script(text, { filename: 'nested.js' });
+      } catch (error) {
+        fail(`Uncaught SyntaxError: ${error.message}`, Number(/^nested\.js:(\d+)/.exec(error.stack)[1]));
+        return;
+      }
+      try {
+        script.runInNewContext({});
+      } catch (error) {
+        fail(`Uncaught ${error}`, 0);
+      }
+    }
+
+    terminate() { running.delete(this); }
+  }
+  return { globals: { Worker, Blob, URL }, scripts, live: () => running.size + urls.size };
+}
+
+/**
  * A worker in a fresh vm context. `send(request)` gives the request an id,
  * hands it to self.onmessage and resolves with its reply; `messages` keeps
- * everything posted, `heartbeats()` the messages with no id.
+ * everything posted, `heartbeats()` the messages with no id. `globals` adds
+ * to what the context offers (see nestedWorkers).
  */
-export function startWorker({ events = [], store = 'events', database = DATABASE, databases } = {}) {
+export function startWorker({ events = [], store = 'events', database = DATABASE, databases, globals = {} } = {}) {
   const indexedDB = new FakeIndexedDB(databases ?? { [database]: { [store]: rows(events) } });
   const messages = [];
   const context = {
+    ...globals,
     indexedDB,
     IDBKeyRange: FakeIDBKeyRange,
     performance: { now: () => performance.now() },
     setInterval,
     clearInterval,
+    setTimeout,
+    clearTimeout,
     // What a real postMessage does: a structured clone (so nothing of the
     // worker's realm leaks into assertions, and functions fail loudly).
     postMessage: (message) => {

@@ -9,8 +9,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::schema::BY_ID;
 use super::{dom_error, from_js, storage_error, to_js, IndexedDbStore};
-use crate::core::event::iso8601_from_millis;
 use crate::core::projection::ProjectionRecord;
+use crate::core::time::iso8601_from_millis;
 use crate::core::{
     decide_append, decide_soft_delete, metadata_stream_of, AppendDecision, AppendFacts,
     AppendResult, ExpectedVersion, ProposedEvent, RecordedEvent, StoreError, StoredEventRef,
@@ -34,6 +34,7 @@ impl IndexedDbStore {
         stream: &str,
         batch: &[ProposedEvent],
         expected: ExpectedVersion,
+        stamp: Stamp,
     ) -> Result<Option<AppendResult>, StoreError> {
         let (next_position, head) = {
             let heads = self.heads.borrow();
@@ -42,7 +43,7 @@ impl IndexedDbStore {
                 _ => return Ok(None),
             }
         };
-        let created = iso8601_from_millis(js_sys::Date::now() as i64);
+        let created = stamp.created();
         let facts = AppendFacts {
             stream: head.as_ref().map(|head| &head.info),
             next_position,
@@ -84,6 +85,7 @@ impl IndexedDbStore {
         batch: Vec<ProposedEvent>,
         expected: ExpectedVersion,
         fence: Option<&ProjectionRecord>,
+        stamp: Stamp,
     ) -> Result<Fenced<AppendResult>, StoreError> {
         let stores: &[&str] = match fence {
             Some(_) => &[EVENTS_STORE, STREAMS_STORE, PROJECTIONS_STORE],
@@ -171,7 +173,7 @@ impl IndexedDbStore {
                 return Ok(Fenced::Superseded(fenced_row.map(Box::new)));
             }
         }
-        let created = iso8601_from_millis(js_sys::Date::now() as i64);
+        let created = stamp.created();
         let facts = AppendFacts {
             stream: head.as_ref().map(|head| &head.info),
             next_position,
@@ -339,6 +341,25 @@ fn write_soft_delete(
         .put(&to_js(truncated)?, None)
         .map_err(storage_error)?;
     Ok(())
+}
+
+/// What an append's events are stamped with.
+#[derive(Clone, Copy)]
+pub(super) enum Stamp {
+    /// The clock, read when the append is decided.
+    Now,
+    /// A time of the caller's, in milliseconds since the Unix epoch: for
+    /// the sample and imports only.
+    Given(i64),
+}
+
+impl Stamp {
+    fn created(self) -> String {
+        iso8601_from_millis(match self {
+            Stamp::Now => js_sys::Date::now() as i64,
+            Stamp::Given(millis) => millis,
+        })
+    }
 }
 
 /// What this connection last saw of the store's heads. A cache, never the

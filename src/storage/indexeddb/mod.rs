@@ -35,7 +35,7 @@ use crate::core::{
     AppendResult, Direction, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent,
     StoreError, StreamInfo,
 };
-use append::KnownHeads;
+use append::{KnownHeads, Stamp};
 pub use schema::{OpenWatch, SCHEMA_VERSION};
 
 pub struct IndexedDbStore {
@@ -70,6 +70,31 @@ impl IndexedDbStore {
     fn read_transaction(&self, stores: &[&str]) -> Result<idb::Transaction, StoreError> {
         self.transaction(stores, TransactionMode::ReadOnly)
     }
+
+    /// The fast path when the cached heads allow it, else the slow one.
+    async fn append_stamped(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+        stamp: Stamp,
+    ) -> Result<AppendResult, StoreError> {
+        if let Some(result) = self
+            .append_from_known_heads(stream, &batch, expected, stamp)
+            .await?
+        {
+            return Ok(result);
+        }
+        match self
+            .append_after_reading_heads(stream, batch, expected, None, stamp)
+            .await?
+        {
+            Fenced::Done(result) => Ok(result),
+            Fenced::Superseded(_) => Err(StoreError::Storage(
+                "an append without a fence was fenced off".into(),
+            )),
+        }
+    }
 }
 
 impl EventStore for IndexedDbStore {
@@ -79,21 +104,23 @@ impl EventStore for IndexedDbStore {
         batch: Vec<ProposedEvent>,
         expected: ExpectedVersion,
     ) -> Result<AppendResult, StoreError> {
-        if let Some(result) = self
-            .append_from_known_heads(stream, &batch, expected)
-            .await?
-        {
-            return Ok(result);
-        }
-        match self
-            .append_after_reading_heads(stream, batch, expected, None)
-            .await?
-        {
-            Fenced::Done(result) => Ok(result),
-            Fenced::Superseded(_) => Err(StoreError::Storage(
-                "an append without a fence was fenced off".into(),
-            )),
-        }
+        self.append_stamped(stream, batch, expected, Stamp::Now)
+            .await
+    }
+
+    async fn append_with_created(
+        &self,
+        stream: &str,
+        batch: Vec<ProposedEvent>,
+        expected: ExpectedVersion,
+        created_millis: i64,
+    ) -> Result<AppendResult, StoreError> {
+        self.append_stamped(stream, batch, expected, Stamp::Given(created_millis))
+            .await
+    }
+
+    async fn event_by_id(&self, id: &str) -> Result<Option<RecordedEvent>, StoreError> {
+        self.event_row_by_id(id).await
     }
 
     async fn read_stream(

@@ -3,7 +3,7 @@
 use idb::{ObjectStore, TransactionMode};
 use wasm_bindgen::JsValue;
 
-use super::append::committed;
+use super::append::{committed, Stamp};
 use super::{from_js, storage_error, to_js, IndexedDbStore};
 use crate::core::projection::ProjectionRecord;
 use crate::core::{AppendResult, ExpectedVersion, ProposedEvent, StoreError};
@@ -52,7 +52,7 @@ impl ProjectionRows for IndexedDbStore {
         expected: ExpectedVersion,
         run: &ProjectionRecord,
     ) -> Result<Fenced<AppendResult>, StoreError> {
-        self.append_after_reading_heads(stream, batch, expected, Some(run))
+        self.append_after_reading_heads(stream, batch, expected, Some(run), Stamp::Now)
             .await
     }
 

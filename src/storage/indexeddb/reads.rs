@@ -1,6 +1,6 @@
-//! Reads: a stream, `$all`, the stream list, and the category, type and
-//! correlation reads. Each is one read-only transaction over the stores it
-//! needs, and pages by key range.
+//! Reads: a stream, `$all`, the stream list, one event by id, and the
+//! category, type and correlation reads. Each is one read-only transaction
+//! over the stores it needs, and pages by key range.
 
 use std::future::IntoFuture;
 
@@ -8,10 +8,10 @@ use idb::{CursorDirection, KeyRange, Query};
 use wasm_bindgen::JsValue;
 
 use super::append::next_position;
-use super::schema::{BY_CATEGORY, BY_STREAM_VERSION};
+use super::schema::{BY_CATEGORY, BY_ID, BY_STREAM_VERSION};
 use super::{from_js, in_direction, pair, rows_to_records, storage_error, IndexedDbStore};
 use crate::core::{Direction, ReadRequest, RecordedEvent, StoreError, StreamInfo};
-use crate::storage::rows::{StoredStream, EVENTS_STORE, STREAMS_STORE};
+use crate::storage::rows::{EventRow, StoredStream, EVENTS_STORE, STREAMS_STORE};
 
 impl IndexedDbStore {
     pub(super) async fn read_stream_rows(
@@ -113,6 +113,24 @@ impl IndexedDbStore {
             Some(value) => Ok(Some(from_js(value)?)),
             None => Ok(None),
         }
+    }
+
+    pub(super) async fn event_row_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        let transaction = self.read_transaction(&[EVENTS_STORE])?;
+        let row = transaction
+            .object_store(EVENTS_STORE)
+            .map_err(storage_error)?
+            .index(BY_ID)
+            .map_err(storage_error)?
+            .get(JsValue::from_str(id))
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?;
+        row.map(|row| from_js::<EventRow>(row)?.into_record())
+            .transpose()
     }
 
     pub(super) async fn read_category_rows(

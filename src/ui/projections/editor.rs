@@ -1,125 +1,74 @@
-//! Writing a projection's source: the templates, a new projection, and a
-//! one-time query.
+//! Writing a projection's source before it exists: a new projection, and a
+//! one-time query. Both keep their text as a draft and try it without
+//! saving anything.
 
 use yew::prelude::*;
 
-use super::json_text;
-use super::log_view::LogView;
-use super::partition_browser::PartitionBrowser;
-use crate::projections::{LogLine, ProjectionError};
+use super::drafts::{use_draft, use_leave_guard, DraftNote, DraftOf, DraftStore};
+use super::templates::{TemplatePicker, BALANCE_PER_ACCOUNT, COUNT_BY_TYPE};
+use super::trial::{use_trial, Trial, TrialView, Trials};
+use crate::projections::ProjectionError;
 use crate::ui::code_editor::CodeEditor;
-use crate::ui::json_tree::JsonTree;
 use crate::ui::route::Route;
 use crate::ui::{run, use_sandbox};
-
-/// Starting points, as the ESDB docs teach them.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "Count by event type",
-        "fromAll()\n  .when({\n    $init: () => ({}),\n    $any: (state, event) => {\n      state[event.eventType] = (state[event.eventType] || 0) + 1;\n    },\n  })\n  .outputState();\n",
-    ),
-    (
-        "Balance per account (foreachStream)",
-        "fromCategory('account')\n  .foreachStream()\n  .when({\n    $init: () => ({ balance: 0 }),\n    Deposited: (state, event) => {\n      state.balance += event.data.amount;\n    },\n    Withdrawn: (state, event) => {\n      state.balance -= event.data.amount;\n    },\n  });\n",
-    ),
-    (
-        "Totals by a key (partitionBy)",
-        "fromAll()\n  .partitionBy((event) => event.data.currency)\n  .when({\n    $init: () => ({ events: 0 }),\n    $any: (state, event) => {\n      state.events += 1;\n    },\n  });\n",
-    ),
-    (
-        "Per stream and overall (biState)",
-        "options({ biState: true });\n\nfromCategory('account')\n  .foreachStream()\n  .when({\n    $init: () => ({ events: 0 }),\n    $initShared: () => ({ accounts: 0, events: 0 }),\n    $created: (state, event) => {\n      state[1].accounts += 1;\n    },\n    $any: (state, event) => {\n      state[0].events += 1;\n      state[1].events += 1;\n      return state;\n    },\n  });\n",
-    ),
-];
-
-#[derive(Properties, PartialEq)]
-struct TemplatePickerProps {
-    on_pick: Callback<String>,
-}
-
-#[function_component(TemplatePicker)]
-fn template_picker(props: &TemplatePickerProps) -> Html {
-    html! {
-        <div class="templates">
-            <span class="muted">{ "Start from: " }</span>
-            { for TEMPLATES.iter().map(|(label, source)| {
-                let on_pick = props.on_pick.clone();
-                let source = source.to_string();
-                html! { <button type="button" onclick={move |_| on_pick.emit(source.clone())}>{ *label }</button> }
-            }) }
-        </div>
-    }
-}
-
-/// The source being edited: `source` follows every keystroke; `shown` is
-/// what the editor is told to display (a picked template), so typing does not
-/// push the text back into the editor.
-struct SourceEditor {
-    source: UseStateHandle<String>,
-    shown: UseStateHandle<String>,
-    on_edit: Callback<String>,
-    on_pick: Callback<String>,
-}
-
-#[hook]
-fn use_source_editor(initial: &'static str) -> SourceEditor {
-    let source = use_state(|| initial.to_string());
-    let shown = use_state(|| initial.to_string());
-    let on_edit = {
-        let source = source.clone();
-        Callback::from(move |text: String| source.set(text))
-    };
-    let on_pick = {
-        let (source, shown) = (source.clone(), shown.clone());
-        Callback::from(move |text: String| {
-            source.set(text.clone());
-            shown.set(text);
-        })
-    };
-    SourceEditor {
-        source,
-        shown,
-        on_edit,
-        on_pick,
-    }
-}
 
 #[function_component(NewProjection)]
 pub fn new_projection() -> Html {
     let sandbox = use_sandbox();
-    let name = use_state(String::new);
-    let SourceEditor {
-        source,
-        shown,
-        on_edit,
-        on_pick,
-    } = use_source_editor(TEMPLATES[1].1);
+    let stores = (
+        DraftStore::new(sandbox.0.name(), DraftOf::NewProjectionName),
+        DraftStore::new(sandbox.0.name(), DraftOf::NewProjection),
+    );
+    let name = use_draft(stores.0.clone(), String::new());
+    let source = use_draft(stores.1.clone(), BALANCE_PER_ACCOUNT.to_string());
+    let Trials { trial, start } = use_trial();
     let error = use_state(|| None::<String>);
+    let unsaved = name.unsaved || source.unsaved;
+    use_leave_guard(unsaved.then(|| {
+        "This projection is not created yet. Its draft stays in this browser. Leave this page?"
+            .to_string()
+    }));
+
     let on_name = {
-        let name = name.clone();
+        let on_edit = name.on_edit.clone();
         Callback::from(move |e: InputEvent| {
-            name.set(
+            on_edit.emit(
                 e.target_unchecked_into::<web_sys::HtmlInputElement>()
                     .value(),
             )
         })
     };
     let create = {
-        let (name, source, error) = (name.clone(), source.clone(), error.clone());
+        let (name, source, error) = (name.text.clone(), source.text.clone(), error.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let (sandbox, error) = (sandbox.clone(), error.clone());
-            let (name, source) = ((*name).clone(), (*source).clone());
+            let (sandbox, error, stores) = (sandbox.clone(), error.clone(), stores.clone());
+            let (name, source) = (name.clone(), source.clone());
             run(
                 async move {
                     sandbox.0.projections().create(&name, &source).await?;
                     Ok::<_, ProjectionError>(name)
                 },
                 move |result| match result {
-                    Ok(name) => Route::Projection(name).go(),
+                    Ok(name) => {
+                        stores.0.discard();
+                        stores.1.discard();
+                        Route::Projection(name).go();
+                    }
                     Err(e) => error.set(Some(format!("{}: {e}", e.name()))),
                 },
             );
+        })
+    };
+    let check = {
+        let text = source.text.clone();
+        Callback::from(move |_: MouseEvent| start.emit(text.clone()))
+    };
+    let discard = {
+        let (name, source) = (name.replace.clone(), source.replace.clone());
+        Callback::from(move |()| {
+            name.emit(String::new());
+            source.emit(BALANCE_PER_ACCOUNT.to_string());
         })
     };
     html! {
@@ -128,90 +77,58 @@ pub fn new_projection() -> Html {
             <form class="projection-form" onsubmit={create}>
                 <div class="field">
                     <label for="projection-name">{ "Name" }</label>
-                    <input id="projection-name" type="text" placeholder="balances" value={(*name).clone()} oninput={on_name} />
+                    <input id="projection-name" type="text" placeholder="balances" value={name.text.clone()} oninput={on_name} />
                 </div>
-                <TemplatePicker on_pick={on_pick} />
-                <CodeEditor text={(*shown).clone()} on_change={on_edit} />
-                <div class="actions"><button type="submit" class="primary">{ "Create" }</button></div>
+                <TemplatePicker current={source.text.clone()} on_pick={source.replace.clone()} />
+                <CodeEditor text={source.shown.clone()} on_change={source.on_edit.clone()} fault_line={trial.fault_line()} />
+                if unsaved {
+                    <DraftNote what="Not created yet" not_kept={name.not_kept.clone().or(source.not_kept.clone())} on_discard={discard} />
+                }
+                <div class="actions">
+                    <button type="button" onclick={check} disabled={trial == Trial::Running}>{ "Check" }</button>
+                    <button type="submit" class="primary">{ "Create" }</button>
+                    <span class="muted">{ "Check runs the source over the store without saving it." }</span>
+                </div>
                 if let Some(message) = &*error {
                     <p class="error-banner" role="alert">{ message }</p>
                 }
             </form>
+            <TrialView title="Check" trial={trial.clone()} current={source.text.clone()}
+                ran="The source ran over everything in the store without a fault. Nothing was saved or written; this is what it computes:" />
         </section>
     }
-}
-
-/// What a query run showed.
-#[derive(Clone, PartialEq)]
-enum QueryRun {
-    NotRun,
-    Running,
-    Done {
-        state: String,
-        result: String,
-        partitions: Vec<(String, String)>,
-        logs: Vec<LogLine>,
-    },
-    Faulted(String),
 }
 
 #[function_component(QueryPage)]
 pub fn query_page() -> Html {
     let sandbox = use_sandbox();
-    let SourceEditor {
-        source,
-        shown,
-        on_edit,
-        on_pick,
-    } = use_source_editor(TEMPLATES[0].1);
-    let outcome = use_state(|| QueryRun::NotRun);
+    let source = use_draft(
+        DraftStore::new(sandbox.0.name(), DraftOf::Query),
+        COUNT_BY_TYPE.to_string(),
+    );
+    let Trials { trial, start } = use_trial();
     let run_query = {
-        let (source, outcome) = (source.clone(), outcome.clone());
-        Callback::from(move |_: MouseEvent| {
-            outcome.set(QueryRun::Running);
-            let (sandbox, outcome, source) = (sandbox.clone(), outcome.clone(), (*source).clone());
-            run(
-                async move { sandbox.0.projections().query(&source).await },
-                move |result| {
-                    outcome.set(match result {
-                        Ok(done) => QueryRun::Done {
-                            state: json_text(done.state.as_ref()),
-                            result: json_text(done.result.as_ref()),
-                            partitions: done
-                                .partitions
-                                .into_iter()
-                                .map(|(key, state)| (key, state.to_string()))
-                                .collect(),
-                            logs: done.logs,
-                        },
-                        Err(error) => QueryRun::Faulted(error.to_string()),
-                    })
-                },
-            );
-        })
+        let text = source.text.clone();
+        Callback::from(move |_: MouseEvent| start.emit(text.clone()))
+    };
+    let discard = {
+        let replace = source.replace.clone();
+        Callback::from(move |()| replace.emit(COUNT_BY_TYPE.to_string()))
     };
     html! {
         <section>
             <h1>{ "New query" }</h1>
             <p class="muted">{ "A query runs once over everything in the store, is not saved, and never writes." }</p>
-            <TemplatePicker on_pick={on_pick} />
-            <CodeEditor text={(*shown).clone()} on_change={on_edit} />
+            <TemplatePicker current={source.text.clone()} on_pick={source.replace.clone()} />
+            <CodeEditor text={source.shown.clone()} on_change={source.on_edit.clone()} fault_line={trial.fault_line()} />
+            if source.unsaved {
+                <DraftNote what="A query is never saved" not_kept={source.not_kept.clone()} on_discard={discard} />
+            }
             <div class="actions">
-                <button class="primary" onclick={run_query} disabled={*outcome == QueryRun::Running}>{ "Run" }</button>
+                <button class="primary" onclick={run_query} disabled={trial == Trial::Running}>{ "Run" }</button>
             </div>
-            { match &*outcome {
-                QueryRun::NotRun => Html::default(),
-                QueryRun::Running => html! { <p class="muted">{ "Running…" }</p> },
-                QueryRun::Faulted(reason) => html! { <p class="error-banner fault" role="alert">{ reason }</p> },
-                QueryRun::Done { state, result, partitions, logs } => html! {
-                    <div class="views">
-                        <h2>{ "State" }</h2><JsonTree json={state.clone()} />
-                        <h2>{ "Result" }</h2><JsonTree json={result.clone()} />
-                        <PartitionBrowser partitions={partitions.clone()} />
-                        <LogView lines={logs.clone()} />
-                    </div>
-                },
-            } }
+            <TrialView trial={trial} current={source.text.clone()}
+                ran="The query ran once over everything in the store; nothing was saved or written." />
         </section>
     }
 }

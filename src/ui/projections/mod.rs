@@ -1,16 +1,22 @@
 //! The projections views: the list, a new projection, a one-time query, and
 //! one projection's page (editor, status, state, partitions, result, log).
 //!
-//! One concern a file: `list.rs` (the list), `editor.rs` (templates, a new
-//! projection, a query), `page.rs` (one projection's page),
-//! `partition_browser.rs` and `log_view.rs` (shown by both a query's outcome
-//! and a projection's page).
+//! One concern a file: `list.rs` (the list), `editor.rs` (a new projection,
+//! a query), `page.rs` (one projection's page), `templates.rs` (the
+//! starting points), `drafts.rs` (unsaved text kept in the browser, and
+//! the guard before leaving it), `trial.rs` (running a source without
+//! saving it: a query, or a check), and what several of them show:
+//! `states_view.rs`, `partition_browser.rs` and `log_view.rs`.
 
+mod drafts;
 mod editor;
 mod list;
 mod log_view;
 mod page;
 mod partition_browser;
+mod states_view;
+mod templates;
+mod trial;
 
 use serde_json::Value;
 
@@ -32,4 +38,12 @@ fn status_class(status: ProjectionStatus) -> &'static str {
 /// A state or result as JSON text; none is `null`.
 fn json_text(value: Option<&Value>) -> String {
     value.map_or_else(|| "null".to_string(), Value::to_string)
+}
+
+/// The browser's confirm dialog. A window that cannot show one (it never
+/// fails in a page) counts as "no", so nothing is lost without a yes.
+fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|window| window.confirm_with_message(question).ok())
+        .unwrap_or(false)
 }

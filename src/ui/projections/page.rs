@@ -1,15 +1,18 @@
-//! One projection's page: its source, status and lifecycle buttons, state
-//! and result, partitions, and log.
+//! One projection's page: its status and lifecycle buttons, its source as a
+//! draft that can be checked before it is saved, its states (as of the last
+//! good event when it faulted), partitions, and log.
 
 use yew::prelude::*;
 
+use super::drafts::{use_draft, use_leave_guard, DraftNote, DraftOf, DraftStore};
 use super::log_view::LogView;
-use super::partition_browser::PartitionBrowser;
-use super::{json_text, status_class};
+use super::states_view::{StatesText, StatesView};
+use super::trial::{use_trial, Trial, TrialView, Trials};
+use super::{confirm, status_class};
 use crate::core::projection::{ProjectionRecord, ProjectionStatus};
-use crate::projections::{Lifecycle, LogLine};
+use crate::projections::{Lifecycle, ProjectionError};
 use crate::ui::code_editor::CodeEditor;
-use crate::ui::json_tree::JsonTree;
+use crate::ui::count;
 use crate::ui::route::Route;
 use crate::ui::{run, use_sandbox, Revision, SandboxHandle};
 
@@ -22,9 +25,8 @@ pub struct ProjectionPageProps {
 #[derive(Clone, PartialEq)]
 struct Snapshot {
     record: ProjectionRecord,
-    state: Result<(String, String), String>,
-    partitions: Vec<(String, String)>,
-    logs: Vec<LogLine>,
+    /// Its states once caught up; a faulted one's as of its last good event.
+    states: Result<StatesText, String>,
 }
 
 #[function_component(ProjectionPage)]
@@ -32,70 +34,68 @@ pub fn projection_page(props: &ProjectionPageProps) -> Html {
     let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
     let snapshot = use_state(|| None::<Result<Snapshot, String>>);
-    let source = use_state(String::new);
-    let shown = use_state(String::new);
-    let action_error = use_state(|| None::<String>);
-
     {
-        let (sandbox, snapshot, source, shown) = (
-            sandbox.clone(),
-            snapshot.clone(),
-            source.clone(),
-            shown.clone(),
-        );
+        let (sandbox, snapshot) = (sandbox.clone(), snapshot.clone());
         use_effect_with((props.name.clone(), revision), move |(name, _)| {
             let name = name.clone();
-            let first = snapshot.is_none();
             run(
                 async move { read_snapshot(&sandbox, &name).await },
-                move |result| {
-                    if let (true, Ok(read)) = (first, &result) {
-                        source.set(read.record.source.clone());
-                        shown.set(read.record.source.clone());
-                    }
-                    snapshot.set(Some(result));
-                },
+                move |result| snapshot.set(Some(result)),
             );
         });
     }
+    match &*snapshot {
+        None => html! { <p class="muted">{ "Loading…" }</p> },
+        Some(Err(message)) => html! { <p class="error-banner" role="alert">{ message }</p> },
+        // Keyed by name: another projection's page starts with its own draft.
+        Some(Ok(snapshot)) => html! {
+            <ProjectionDetail key={snapshot.record.name.clone()} snapshot={snapshot.clone()} />
+        },
+    }
+}
 
-    let snapshot = match &*snapshot {
-        None => return html! { <p class="muted">{ "Loading…" }</p> },
-        Some(Err(message)) => return html! { <p class="error-banner" role="alert">{ message }</p> },
-        Some(Ok(snapshot)) => snapshot.clone(),
-    };
-    let record = &snapshot.record;
-    let act = |label: &'static str, confirm: Option<&'static str>, op: Op| {
-        let (sandbox, name, action_error, source) = (
-            sandbox.clone(),
-            props.name.clone(),
-            action_error.clone(),
-            source.clone(),
-        );
+#[derive(Properties, PartialEq)]
+struct ProjectionDetailProps {
+    snapshot: Snapshot,
+}
+
+#[function_component(ProjectionDetail)]
+fn projection_detail(props: &ProjectionDetailProps) -> Html {
+    let sandbox = use_sandbox();
+    let record = &props.snapshot.record;
+    let store = DraftStore::new(sandbox.0.name(), DraftOf::Projection(&record.name));
+    let draft = use_draft(store.clone(), record.source.clone());
+    let Trials { trial, start } = use_trial();
+    let action_error = use_state(|| None::<String>);
+    use_leave_guard(draft.unsaved.then(|| {
+        format!(
+            "Your changes to the source of {} are not saved: the projection still runs its saved source. They stay as a draft in this browser. Leave this page?",
+            record.name
+        )
+    }));
+
+    let act = |label: &'static str, question: Option<&'static str>, op: Op| {
+        let (sandbox, name, action_error) =
+            (sandbox.clone(), record.name.clone(), action_error.clone());
+        let (source, store) = (draft.text.clone(), store.clone());
         Callback::from(move |_: MouseEvent| {
-            if let Some(question) = confirm {
-                let sure = web_sys::window()
-                    .and_then(|w| w.confirm_with_message(question).ok())
-                    .unwrap_or(false);
-                if !sure {
-                    return;
-                }
+            if question.is_some_and(|question| !confirm(question)) {
+                return;
             }
-            let (sandbox, name, action_error, source) = (
-                sandbox.clone(),
-                name.clone(),
-                action_error.clone(),
-                (*source).clone(),
-            );
+            let (sandbox, name, action_error) =
+                (sandbox.clone(), name.clone(), action_error.clone());
+            let (source, store) = (source.clone(), store.clone());
             run(
                 async move {
                     let host = sandbox.0.projections();
                     match op {
-                        Op::Save => host.update(&name, &source).await,
-                        Op::Change(Lifecycle::Delete) => host
-                            .apply(&name, Lifecycle::Delete)
-                            .await
-                            .map(|()| Route::Projections.go()),
+                        Op::Save => host.update(&name, &source).await.map(|()| store.discard()),
+                        Op::Change(Lifecycle::Delete) => {
+                            host.apply(&name, Lifecycle::Delete).await.map(|()| {
+                                store.discard();
+                                Route::Projections.go()
+                            })
+                        }
                         Op::Change(change) => host.apply(&name, change).await,
                     }
                 },
@@ -105,11 +105,27 @@ pub fn projection_page(props: &ProjectionPageProps) -> Html {
             );
         })
     };
-    let on_edit = {
-        let source = source.clone();
-        Callback::from(move |text: String| source.set(text))
+    let check = {
+        let text = draft.text.clone();
+        Callback::from(move |_: MouseEvent| start.emit(text.clone()))
+    };
+    let discard = {
+        let (replace, saved) = (draft.replace.clone(), record.source.clone());
+        Callback::from(move |()| replace.emit(saved.clone()))
     };
     let running = record.status == ProjectionStatus::Running;
+    let faulted = record.status == ProjectionStatus::Faulted;
+    // A check of the draft says where the draft fails; until one ran, the
+    // saved source's fault does.
+    let fault_line = if trial.has_run() {
+        trial.fault_line()
+    } else {
+        record.fault_line
+    };
+    let states = match &props.snapshot.states {
+        Ok(states) => html! { <StatesView states={states.clone()} /> },
+        Err(message) => html! { <p class="muted">{ format!("No state: {message}") }</p> },
+    };
 
     html! {
         <section class="projection-page">
@@ -117,7 +133,7 @@ pub fn projection_page(props: &ProjectionPageProps) -> Html {
             <h1>{ &record.name }</h1>
             <div class="toolbar">
                 <span class={classes!("status", status_class(record.status))} data-testid="projection-status">{ record.status.as_str() }</span>
-                <span class="muted">{ format!("position {} · {} events processed · {} partitions", record.position, record.events_processed, record.partitions) }</span>
+                <span class="muted">{ format!("position {} · {} processed · {}", record.position, count(record.events_processed, "event"), count(record.partitions, "partition")) }</span>
                 <span class="spacer" />
                 if running {
                     <button onclick={act("Stop", None, Op::Change(Lifecycle::Stop))}>{ "Stop" }</button>
@@ -132,28 +148,33 @@ pub fn projection_page(props: &ProjectionPageProps) -> Html {
                     <strong>{ "Faulted: " }</strong>{ reason }
                 </div>
             }
+            if faulted {
+                // Beside the fault: how far it got, and what it had then.
+                <p class="muted" data-testid="fault-progress">{ progress_before_fault(record) }</p>
+                if record.position >= 0 {
+                    <div class="views" data-testid="last-good">{ states.clone() }</div>
+                }
+            }
             if let Some(message) = &*action_error {
                 <p class="error-banner" role="alert">{ message }</p>
             }
-            <CodeEditor text={(*shown).clone()} on_change={on_edit} fault_line={record.fault_line} />
+            <h2>{ "Source" }</h2>
+            <CodeEditor text={draft.shown.clone()} on_change={draft.on_edit.clone()} {fault_line} />
+            if draft.unsaved {
+                <DraftNote what="Not saved: the projection still runs its saved source" not_kept={draft.not_kept.clone()} on_discard={discard} />
+            }
             <div class="actions">
+                <button type="button" onclick={check} disabled={trial == Trial::Running}>{ "Check" }</button>
                 <button class="primary" onclick={act("Save", Some("Save the new source? The projection is reset and runs again from the first event."), Op::Save)}>{ "Save and reset" }</button>
+                <span class="muted">{ "Check runs the source in the editor over the store without saving it." }</span>
             </div>
+            <TrialView title="Check" trial={trial.clone()} current={draft.text.clone()}
+                ran="The source in the editor ran over everything in the store without a fault. Nothing was saved or written; this is what it computes:" />
             <div class="views">
-                { match &snapshot.state {
-                    Ok((state, _)) if state == "null" && !snapshot.partitions.is_empty() => html! {
-                        <p class="muted">{ "This projection is partitioned: each partition has its own state and result. Pick one below." }</p>
-                    },
-                    Ok((state, result)) => html! {
-                        <>
-                            <h2>{ "State" }</h2><JsonTree json={state.clone()} />
-                            <h2>{ "Result" }</h2><JsonTree json={result.clone()} />
-                        </>
-                    },
-                    Err(message) => html! { <p class="muted">{ format!("No state: {message}") }</p> },
-                } }
-                <PartitionBrowser partitions={snapshot.partitions.clone()} />
-                <LogView lines={snapshot.logs.clone()} />
+                if !faulted {
+                    { states }
+                }
+                <LogView lines={record.logs.clone()} />
             </div>
         </section>
     }
@@ -166,34 +187,42 @@ enum Op {
     Save,
 }
 
+/// How far a faulted projection got, which is what its states show.
+fn progress_before_fault(record: &ProjectionRecord) -> String {
+    if record.position < 0 {
+        return "It faulted before it processed any event.".into();
+    }
+    format!(
+        "Before the fault it processed {} up to position {}. The states below are as of that event, the last good one.",
+        count(record.events_processed, "event"),
+        record.position
+    )
+}
+
 async fn read_snapshot(sandbox: &SandboxHandle, name: &str) -> Result<Snapshot, String> {
     let host = sandbox.0.projections();
     let record = host.record(name).map_err(|e| e.to_string())?;
-    let logs = host.logs(name).map_err(|e| e.to_string())?;
-    if record.status == ProjectionStatus::Faulted {
-        return Ok(Snapshot {
-            record,
-            state: Err("the projection is faulted".into()),
-            partitions: Vec::new(),
-            logs,
-        });
-    }
-    let state = host
-        .state(name, None)
-        .await
-        .map(|(state, result)| (json_text(state.as_ref()), json_text(result.as_ref())))
-        .map_err(|e| e.to_string());
-    let (state, partitions) = match host.partition_states(name).await {
-        Ok(partitions) => (state, partitions),
-        Err(error) => (Err(error.to_string()), Vec::new()),
+    let view = match record.status {
+        ProjectionStatus::Faulted if record.position < 0 => {
+            Err(ProjectionError::Faulted("it processed no event".into()))
+        }
+        ProjectionStatus::Faulted => host.last_good_view(name).await,
+        _ => host.view(name).await,
     };
+    let states = view
+        .map(|view| {
+            StatesText::new(
+                view.shape,
+                view.state.as_ref(),
+                view.result.as_ref(),
+                &view.partitions,
+            )
+        })
+        .map_err(|e| e.to_string());
     Ok(Snapshot {
+        // Read after the states: reading them waits for the projection to
+        // catch up, which moves its progress.
         record: host.record(name).map_err(|e| e.to_string())?,
-        state,
-        partitions: partitions
-            .into_iter()
-            .map(|(key, state)| (key, state.to_string()))
-            .collect(),
-        logs,
+        states,
     })
 }

@@ -48,6 +48,7 @@ pub(super) fn partition_browser(props: &PartitionBrowserProps) -> Html {
                         let label = if key.is_empty() { "(root)".to_string() } else { key.clone() };
                         html! {
                             <li><button type="button" class={classes!(picked_now.then_some("picked"))}
+                                aria-current={picked_now.then_some("true")}
                                 onclick={move |_| picked.set(Some(key.clone()))}>{ label }</button></li>
                         }
                     }) }
