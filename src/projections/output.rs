@@ -227,7 +227,7 @@ fn tail(outputs: &[Output], generation: u64, last: &RecordedEvent) -> Tail {
 
 /// Makes `stream` this projection's own (`true` when it was not yet), or
 /// says why it cannot be.
-async fn claim<S: EventStore>(
+async fn claim<S: EventStore + ProjectionRows>(
     store: &S,
     record: &mut ProjectionRecord,
     stream: &str,
@@ -243,6 +243,17 @@ async fn claim<S: EventStore>(
     }
     let existing = store.stream(stream).await.map_err(storage_fault)?;
     if existing.is_some_and(|row| !row.is_deleted()) {
+        // Another tab running this projection may have claimed it since
+        // this pass read the row; a claim is saved before the stream gets
+        // its first output, so the row says so by now.
+        let stored = store
+            .projection(&record.name)
+            .await
+            .map_err(|e| OutputError::Fault(format!("could not read the projection's row: {e}")))?;
+        if stored.is_some_and(|stored| stored.emitted_streams.iter().any(|s| s == stream)) {
+            record.emitted_streams.push(stream.to_string());
+            return Ok(false);
+        }
         return Err(OutputError::Fault(format!(
             "cannot emit to {stream}: it already has events that this projection did not write"
         )));

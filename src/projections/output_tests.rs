@@ -122,6 +122,28 @@ fn a_second_tab_with_the_same_outputs_agrees_and_adds_nothing() {
 }
 
 #[test]
+fn a_claim_another_tab_made_after_this_pass_read_the_row_is_found() {
+    let store = MemoryStore::new();
+    let mut this_tab = saved(&store);
+    let mut other_tab = this_tab.clone();
+    // The other tab claims `out` and writes to it; this tab's pass read the
+    // row before that, and only now checks the stream.
+    write(&store, &mut other_tab, &[emit("out", 0, 0)]).unwrap();
+    this_tab.emitted_streams.clear();
+    assert_eq!(claim_now(&store, &mut this_tab, "out"), Ok(false));
+    assert_eq!(this_tab.emitted_streams, ["out"]);
+}
+
+/// `claim` alone, as a pass meets it after its row was read.
+fn claim_now(
+    store: &MemoryStore,
+    record: &mut ProjectionRecord,
+    stream: &str,
+) -> Result<bool, OutputError> {
+    run(super::claim(store, record, stream, &|_: &str| None))
+}
+
+#[test]
 fn a_tab_folding_behind_another_writes_nothing_the_other_stored() {
     let store = MemoryStore::new();
     let mut ahead = saved(&store);

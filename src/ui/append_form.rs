@@ -5,9 +5,8 @@
 
 use yew::prelude::*;
 
-use super::app::Draft;
 use super::route::Route;
-use super::{run, use_sandbox};
+use super::{run, use_draft, use_sandbox};
 use crate::core::form::{
     explain_conflict, parse_append_form, AppendFormText, FieldError, FormField,
 };
@@ -283,7 +282,7 @@ pub fn append_form(props: &AppendFormProps) -> Html {
 /// The Append tab: the form, pre-filled by "Append another like this".
 #[function_component(AppendPage)]
 pub fn append_page() -> Html {
-    let draft = use_context::<Draft>().expect("Draft context");
+    let draft = use_draft();
     html! {
         <section>
             <h1>{ "Append an event" }</h1>

@@ -5,9 +5,8 @@
 
 use yew::prelude::*;
 
-use super::app::Draft;
 use super::route::Route;
-use super::{run, use_sandbox, Revision};
+use super::{run, use_draft, use_sandbox, Revision};
 use crate::core::form::AppendFormText;
 use crate::core::metadata::{causation_ids_of, correlation_id_of};
 use crate::core::pretty::pretty_json;
@@ -38,7 +37,7 @@ struct Cause {
 pub fn event_view(props: &EventViewProps) -> Html {
     let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
-    let draft = use_context::<Draft>().expect("Draft context");
+    let draft = use_draft();
     let shown = use_state(|| None::<Result<Option<Shown>, String>>);
     {
         let shown = shown.clone();

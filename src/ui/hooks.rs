@@ -2,6 +2,7 @@
 
 use yew::prelude::*;
 
+use super::app::Draft;
 use super::SandboxHandle;
 
 /// The service handle from context: the one way a view reaches the store.
@@ -13,6 +14,16 @@ use super::SandboxHandle;
 pub fn use_sandbox() -> SandboxHandle {
     use_context::<SandboxHandle>().expect(
         "use_sandbox: no SandboxHandle in context; `App` (src/ui/app.rs) provides it, \
+         so this component must be rendered inside `App`",
+    )
+}
+
+/// The Append page's draft, which "Append another like this" fills in.
+/// `App` provides it too, so a missing one is the same programming error.
+#[hook]
+pub fn use_draft() -> Draft {
+    use_context::<Draft>().expect(
+        "use_draft: no Draft in context; `App` (src/ui/app.rs) provides it, \
          so this component must be rendered inside `App`",
     )
 }
