@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { startApp, openPage, reload, artifacts, eventually, limit } from './harness.mjs';
+import { startApp, openPage, reload, artifacts, eventually, limit, overdraftCheck as overdraft } from './harness.mjs';
 
 let app;
 before(async () => { app = await startApp(); }, limit);
@@ -27,18 +27,6 @@ async function axe(page, state) {
   assert.deepEqual(blocking.map(describe), [], `axe: serious or critical violations on ${state}`);
 }
 
-const overdraft = [
-  "fromCategory('account')",
-  '  .foreachStream()',
-  '  .when({',
-  '    $init: () => ({ balance: 0 }),',
-  '    Deposited: (s, e) => { s.balance += e.data.amount; },',
-  '    Withdrawn: (s, e) => {',
-  "      if (s.balance - e.data.amount < 400) throw new Error('overdrawn by ' + e.data.amount);",
-  '      s.balance -= e.data.amount;',
-  '    },',
-  '  });',
-].join('\n');
 
 test('axe finds nothing serious on any main page or state', limit, async () => {
   const { page, context, errors } = await openPage(app);

@@ -140,3 +140,20 @@ export async function eventually(check, ms = 10000) {
     }
   }
 }
+
+/**
+ * A projection that faults on the sample: Alan's balance drops below the
+ * 400 it insists on at his Withdrawn of 25 (position 9), handler on line 7.
+ */
+export const overdraftCheck = [
+  "fromCategory('account')",
+  '  .foreachStream()',
+  '  .when({',
+  '    $init: () => ({ balance: 0 }),',
+  '    Deposited: (s, e) => { s.balance += e.data.amount; },',
+  '    Withdrawn: (s, e) => {',
+  "      if (s.balance - e.data.amount < 400) throw new Error('overdrawn by ' + e.data.amount);",
+  '      s.balance -= e.data.amount;',
+  '    },',
+  '  });',
+].join('\n');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startApp, openPage, reload, attempt, eventually, limit } from './harness.mjs';
+import { startApp, openPage, reload, attempt, eventually, limit, overdraftCheck } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const screenshots = path.resolve(here, '..', '..', 'docs', 'screenshots', 'after');
@@ -117,7 +117,7 @@ test('a partitioned projection says it has no root state and points at its parti
   await context.close();
 });
 
-/** Folds `events` as the overdraft-check below does: the fault, and the last good states. */
+/** Folds `events` as the overdraft-check (harness.mjs) does: the fault, and the last good states. */
 function overdraftRun(events) {
   const states = new Map();
   let processed = 0;
@@ -136,18 +136,6 @@ function overdraftRun(events) {
   throw new Error('the sample never overdraws');
 }
 
-const overdraftCheck = [
-  "fromCategory('account')",
-  '  .foreachStream()',
-  '  .when({',
-  '    $init: () => ({ balance: 0 }),',
-  '    Deposited: (s, e) => { s.balance += e.data.amount; },',
-  '    Withdrawn: (s, e) => {',
-  "      if (s.balance - e.data.amount < 400) throw new Error('overdrawn by ' + e.data.amount);",
-  '      s.balance -= e.data.amount;',
-  '    },',
-  '  });',
-].join('\n');
 
 // Takes the money first, logs, then throws: the worker that threw holds a
 // state its handler changed, which the last good state must not show.

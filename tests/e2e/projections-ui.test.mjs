@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startApp, openPage, reload, artifacts, eventually, limit } from './harness.mjs';
+import { startApp, openPage, reload, artifacts, eventually, limit, overdraftCheck } from './harness.mjs';
 
 let app;
 before(async () => { app = await startApp(); }, limit);
@@ -98,18 +98,7 @@ test('create a projection in the editor, append, and watch its state change', li
 test('a faulted projection shows the reason and marks the line', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.loadSample());
-  await page.evaluate(() => window.sandbox.createProjection('overdraft-check', [
-    "fromCategory('account')",
-    '  .foreachStream()',
-    '  .when({',
-    '    $init: () => ({ balance: 0 }),',
-    '    Deposited: (s, e) => { s.balance += e.data.amount; },',
-    '    Withdrawn: (s, e) => {',
-    "      if (s.balance - e.data.amount < 400) throw new Error('overdrawn by ' + e.data.amount);",
-    '      s.balance -= e.data.amount;',
-    '    },',
-    '  });',
-  ].join('\n')).then(() => window.sandbox.projectionState('overdraft-check')).catch(() => {}));
+  await page.evaluate((source) => window.sandbox.createProjection('overdraft-check', source).then(() => window.sandbox.projectionState('overdraft-check')).catch(() => {}), overdraftCheck);
   await page.goto(`${app.base}#/projections/overdraft-check`);
   const banner = page.getByTestId('fault-reason');
   await banner.waitFor();

@@ -1,4 +1,4 @@
-//! Appends, by the fast path or the slow one, and soft delete.
+//! Appends, by the fast path or the slow one, and the commit they share.
 
 use std::collections::HashMap;
 use std::future::IntoFuture;
@@ -12,9 +12,8 @@ use super::{dom_error, from_js, storage_error, to_js, IndexedDbStore};
 use crate::core::projection::ProjectionRecord;
 use crate::core::time::iso8601_from_millis;
 use crate::core::{
-    decide_append, decide_soft_delete, metadata_stream_of, AppendDecision, AppendFacts,
-    AppendResult, ExpectedVersion, ProposedEvent, RecordedEvent, StoreError, StoredEventRef,
-    StreamInfo,
+    decide_append, AppendDecision, AppendFacts, AppendResult, ExpectedVersion, ProposedEvent,
+    RecordedEvent, StoreError, StoredEventRef, StreamInfo,
 };
 use crate::storage::rows::{
     EventRow, StoredStream, EVENTS_STORE, PROJECTIONS_STORE, STREAMS_STORE,
@@ -250,7 +249,7 @@ impl IndexedDbStore {
         }
     }
 
-    fn remember(&self, stream: &str, next_position: u64, row: StoredStream) {
+    pub(super) fn remember(&self, stream: &str, next_position: u64, row: StoredStream) {
         let mut heads = self.heads.borrow_mut();
         heads.next_position = Some(next_position);
         heads.streams.insert(stream.to_string(), Some(row));
@@ -261,86 +260,6 @@ impl IndexedDbStore {
         heads.next_position = Some(next_position);
         heads.streams.insert(stream.to_string(), head);
     }
-
-    /// Soft delete, as the core decides it: the truncated row and the
-    /// `$tb` marker in `$$stream`, in one transaction. The marker's position
-    /// is what tells every other connection that its cached heads are stale.
-    pub(super) async fn truncate_stream(&self, stream: &str) -> Result<(), StoreError> {
-        let transaction =
-            self.transaction(&[EVENTS_STORE, STREAMS_STORE], TransactionMode::ReadWrite)?;
-        let (events, streams) = events_and_streams(&transaction)?;
-        let metadata_stream = metadata_stream_of(stream);
-        let last_key = last_key_lookup(&events)?;
-        let row_lookup = streams
-            .get(JsValue::from_str(stream))
-            .map_err(storage_error)?
-            .into_future();
-        let metadata_lookup = streams
-            .get(JsValue::from_str(&metadata_stream))
-            .map_err(storage_error)?
-            .into_future();
-        let next_position = position_after(last_key.await.map_err(storage_error)?)?;
-        let row: Option<StoredStream> = row_lookup
-            .await
-            .map_err(storage_error)?
-            .map(from_js)
-            .transpose()?;
-        let metadata_row: Option<StoredStream> = metadata_lookup
-            .await
-            .map_err(storage_error)?
-            .map(from_js)
-            .transpose()?;
-        let created = iso8601_from_millis(js_sys::Date::now() as i64);
-        let decided = decide_soft_delete(
-            row.as_ref().map(|row| &row.info),
-            metadata_row.as_ref().map(|row| &row.info),
-            next_position,
-            &created,
-        );
-        let (row, decided) = match (row, decided) {
-            (Some(row), Ok(Some(decided))) => (row, decided),
-            // Nothing to hide; only reads were queued, so the transaction
-            // commits nothing.
-            (_, Ok(None)) | (None, _) => return Ok(()),
-            (_, Err(error)) => return Err(error),
-        };
-        let truncated = StoredStream {
-            info: decided.truncated,
-            first_position: row.first_position,
-        };
-        let metadata_row = StoredStream {
-            info: decided.metadata_stream,
-            first_position: metadata_row.map_or(next_position, |row| row.first_position),
-        };
-        if let Err(error) =
-            write_soft_delete(&transaction, &decided.marker, &metadata_row, &truncated)
-        {
-            return Err(abort_queued(transaction, error));
-        }
-        committed(transaction, "the soft delete")
-            .await
-            .map_err(Commit::into_error)?;
-        let mut heads = self.heads.borrow_mut();
-        heads.next_position = Some(next_position + 1);
-        heads.streams.insert(stream.to_string(), Some(truncated));
-        heads.streams.insert(metadata_stream, Some(metadata_row));
-        Ok(())
-    }
-}
-
-fn write_soft_delete(
-    transaction: &idb::Transaction,
-    marker: &RecordedEvent,
-    metadata_row: &StoredStream,
-    truncated: &StoredStream,
-) -> Result<(), StoreError> {
-    write_append(transaction, std::slice::from_ref(marker), metadata_row)?;
-    transaction
-        .object_store(STREAMS_STORE)
-        .map_err(storage_error)?
-        .put(&to_js(truncated)?, None)
-        .map_err(storage_error)?;
-    Ok(())
 }
 
 /// What an append's events are stamped with.
@@ -373,7 +292,7 @@ pub(super) struct KnownHeads {
 }
 
 /// The two stores every write touches.
-fn events_and_streams(
+pub(super) fn events_and_streams(
     transaction: &idb::Transaction,
 ) -> Result<(ObjectStore, ObjectStore), StoreError> {
     Ok((
@@ -388,7 +307,7 @@ fn events_and_streams(
 
 /// Aborts a transaction whose writes could not all be queued, so none of
 /// them lands, and returns the error that stopped them.
-fn abort_queued(transaction: idb::Transaction, error: StoreError) -> StoreError {
+pub(super) fn abort_queued(transaction: idb::Transaction, error: StoreError) -> StoreError {
     match transaction.abort() {
         Ok(_) => error,
         Err(abort) => StoreError::Storage(format!(
@@ -398,7 +317,7 @@ fn abort_queued(transaction: idb::Transaction, error: StoreError) -> StoreError 
 }
 
 /// Queues the writes of an append on its transaction.
-fn write_append(
+pub(super) fn write_append(
     transaction: &idb::Transaction,
     records: &[RecordedEvent],
     row: &StoredStream,

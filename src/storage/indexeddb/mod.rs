@@ -13,7 +13,8 @@
 //!
 //! - `schema`: opening, the versioned upgrades, and the connection's
 //!   lifecycle (a newer build in another tab, a blocked open);
-//! - `append`: both append paths and soft delete;
+//! - `append`: both append paths and the commit;
+//! - `soft_delete`: hiding a stream's events with a `$tb` marker;
 //! - `reads`: every read;
 //! - `projection_rows`: the projections store.
 
@@ -21,6 +22,7 @@ mod append;
 mod projection_rows;
 mod reads;
 mod schema;
+mod soft_delete;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
