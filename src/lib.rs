@@ -11,6 +11,8 @@ pub mod storage;
 #[cfg(target_arch = "wasm32")]
 pub mod api;
 #[cfg(target_arch = "wasm32")]
+pub mod js;
+#[cfg(target_arch = "wasm32")]
 pub mod service;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -20,7 +20,7 @@ use crate::core::{
 use crate::projections::{HostNews, ProjectionHost};
 use crate::sample::{SampleEvent, BANK_ACCOUNTS};
 use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
-use crate::storage::EventStore;
+use crate::storage::{last_position, EventStore};
 
 /// Everything that can change in a sandbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -294,12 +294,9 @@ impl Sandbox {
 
     /// How many events `$all` holds.
     pub async fn event_count(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .store
-            .read_all(ReadRequest::backwards(None, 1))
+        Ok(last_position(&*self.store)
             .await?
-            .first()
-            .map_or(0, |last| last.position + 1))
+            .map_or(0, |last| last + 1))
     }
 
     /// Appends the bank-account sample, one event at a time so that the

@@ -388,17 +388,20 @@ async function syntaxError(source) {
   if (typeof Worker !== 'function') return null;
   const lines = source.split('\n').length;
   const inSource = (found) => (found && found.line >= 1 && found.line <= lines ? found : null);
-  const asScript = await scriptError(`throw ${JSON.stringify(PARSED)};\n${source}`);
+  const asScript = await scriptError(`throw ${JSON.stringify(PARSED)};\n${source}`, 1);
   if (asScript && !/Illegal return/.test(asScript.message)) return inSource(asScript);
-  return inSource(await scriptError(`function __projection__() {\n${source}\n}\nthrow ${JSON.stringify(PARSED)};`));
+  // The throw comes first here too: a source that closes the function
+  // early must not get code of its own to run at the top level.
+  return inSource(await scriptError(`throw ${JSON.stringify(PARSED)};\nfunction __projection__() {\n${source}\n}`, 2));
 }
 
 /**
- * Runs `script` in a nested worker: null if it parses (its last or first
- * line throws PARSED), else the line of the source (the script's less the
- * one line before it) and the parser's message.
+ * Runs `script` in a nested worker: null if it parses (its first line
+ * throws PARSED, so none of the source ever runs), else the line of the
+ * source (the script's less the `before` lines put ahead of it) and the
+ * parser's message.
  */
-function scriptError(script) {
+function scriptError(script, before) {
   return new Promise((resolve) => {
     let url = null;
     let worker = null;
@@ -422,7 +425,7 @@ function scriptError(script) {
       // Handled here: the error is the answer, not a failure of the page.
       event.preventDefault();
       const message = String(event.message);
-      done(message.includes(PARSED) ? null : { line: event.lineno - 1, message: message.replace(/^Uncaught (SyntaxError: )?/, '') });
+      done(message.includes(PARSED) ? null : { line: event.lineno - before, message: message.replace(/^Uncaught (SyntaxError: )?/, '') });
     };
   });
 }

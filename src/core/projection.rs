@@ -61,7 +61,11 @@ pub struct ProjectionRecord {
     pub position: i64,
     pub events_processed: u64,
     pub partitions: u64,
-    /// The worker's states at `position`, as JSON text.
+    /// The worker's states at the last save, as JSON text, with the
+    /// position they stand for inside. Usually that is `position`; after a
+    /// fault, `position` is the last good event while the checkpoint stays
+    /// where outputs were last known written, so a Start (or a Stop and a
+    /// read) goes on from the checkpoint.
     pub checkpoint: Option<String>,
     /// Counts resets; part of the ids of emitted events, so a re-run after a
     /// reset emits new events rather than colliding with the hidden ones.

@@ -135,6 +135,12 @@ impl ProjectionHost {
                     if projection.epoch.get() != epoch {
                         return Pass::Stale;
                     }
+                    // A Stop that came during the re-run is the person's
+                    // word; the fault is not written over it.
+                    if projection.record.borrow().status != ProjectionStatus::Running {
+                        projection.wake_waiters();
+                        return Pass::Ended;
+                    }
                 }
                 self.fault(projection, reason, line).await;
                 return Pass::Ended;

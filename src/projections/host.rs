@@ -19,9 +19,9 @@ use super::{HostNews, Lifecycle, ProjectionError};
 use crate::core::projection::{
     validate_projection_name, ProjectionMode, ProjectionRecord, ProjectionStatus,
 };
-use crate::core::{ReadRequest, StoreError};
+use crate::core::StoreError;
 use crate::storage::indexeddb::IndexedDbStore;
-use crate::storage::{EventStore, Fenced, ProjectionRows};
+use crate::storage::{last_position, EventStore, Fenced, ProjectionRows};
 
 /// EventStoreDB's `ProjectionExecutionTimeout` default.
 pub const DEFAULT_HANDLER_TIMEOUT_MS: u32 = 250;
@@ -306,12 +306,9 @@ impl ProjectionHost {
 
     /// The last position in `$all`, -1 when the store is empty.
     pub(super) async fn head(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .store
-            .read_all(ReadRequest::backwards(None, 1))
+        Ok(last_position(&*self.store)
             .await?
-            .first()
-            .map_or(-1, |event| event.position as i64))
+            .map_or(-1, |last| last as i64))
     }
 
     /// Writes the projection's row as a person's command left it.

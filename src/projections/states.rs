@@ -112,16 +112,22 @@ impl ProjectionHost {
     /// Runs `source` once over the whole log in a worker of its own. It is
     /// never saved and never writes.
     pub async fn query(&self, source: &str) -> Result<QueryOutcome, ProjectionError> {
-        self.dry_run(source).await.map_err(|fault| fault.error)
+        self.dry_run(source, &[]).await.map_err(|fault| fault.error)
     }
 
     /// [`query`](Self::query), with the source line a fault points at: for
-    /// trying a draft before it is saved.
-    pub async fn dry_run(&self, source: &str) -> Result<QueryOutcome, RunFault> {
+    /// trying a draft before it is saved. `owned_streams` are the streams
+    /// the projection writes, which its saved run never reads back, so the
+    /// draft's run does not either.
+    pub async fn dry_run(
+        &self,
+        source: &str,
+        owned_streams: &[String],
+    ) -> Result<QueryOutcome, RunFault> {
         let run = RunSpec {
             source,
             checkpoint: None,
-            owned_streams: &[],
+            owned_streams,
         };
         let failed = |failed: RunFailed| RunFault {
             error: ProjectionError::Faulted(failed.reason),

@@ -14,6 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::protocol::{Envelope, EventAt, Fault, Heartbeat, Reply, Request};
 use super::Shape;
+use crate::js::error_text;
 
 /// Where Trunk copies the worker script (see `index.html`).
 const WORKER_URL: &str = "/reducer-worker.js";
@@ -68,7 +69,7 @@ impl ReducerWorker {
         let worker = web_sys::Worker::new(WORKER_URL).map_err(|e| {
             WorkerFailure::Broken(format!(
                 "could not start the reducer worker: {}",
-                js_text(&e)
+                error_text(&e)
             ))
         })?;
         let shared = Rc::new(Shared {
@@ -110,7 +111,7 @@ impl ReducerWorker {
         self.shared.next_id.set(id + 1);
         let json = serde_json::to_string(&Envelope { id, request })
             .map_err(|e| WorkerFailure::Broken(format!("could not encode a request: {e}")))?;
-        let payload = JSON::parse(&json).map_err(|e| WorkerFailure::Broken(js_text(&e)))?;
+        let payload = JSON::parse(&json).map_err(|e| WorkerFailure::Broken(error_text(&e)))?;
 
         let mut settle = None;
         let reply = Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
@@ -123,7 +124,7 @@ impl ReducerWorker {
         self.shared.last_heard.set(now());
         self.shared.last_started.borrow_mut().take();
         self.worker.post_message(&payload).map_err(|e| {
-            WorkerFailure::Broken(format!("could not message the worker: {}", js_text(&e)))
+            WorkerFailure::Broken(format!("could not message the worker: {}", error_text(&e)))
         })?;
 
         let _watchdog = limit_ms.map(|limit| {
@@ -144,7 +145,7 @@ impl ReducerWorker {
                     started: self.shared.last_started.borrow().clone(),
                 })
             }
-            Err(why) => return Err(WorkerFailure::Broken(js_text(&why))),
+            Err(why) => return Err(WorkerFailure::Broken(error_text(&why))),
         };
         match serde_json::from_str::<Reply>(&text) {
             Ok(Reply::Fault { fault }) => Err(WorkerFailure::Fault(fault)),
@@ -167,7 +168,7 @@ impl Shared {
                 web_sys::console::error_1(
                     &format!(
                         "the reducer worker sent a message that is not JSON: {}",
-                        js_text(&error)
+                        error_text(&error)
                     )
                     .into(),
                 );
@@ -208,14 +209,6 @@ impl Drop for ReducerWorker {
     fn drop(&mut self) {
         self.worker.terminate();
     }
-}
-
-fn js_text(value: &JsValue) -> String {
-    value
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| "an unknown error".into())
 }
 
 pub fn now() -> f64 {

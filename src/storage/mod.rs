@@ -131,3 +131,12 @@ pub trait ProjectionRows {
     /// Removes a projection's row; a missing one is left alone.
     async fn delete_projection(&self, name: &str) -> Result<(), StoreError>;
 }
+
+/// The position of the last event in `$all`, `None` when the store is empty.
+pub async fn last_position<S: EventStore>(store: &S) -> Result<Option<u64>, StoreError> {
+    Ok(store
+        .read_all(ReadRequest::backwards(None, 1))
+        .await?
+        .first()
+        .map(|last| last.position))
+}

@@ -6,7 +6,7 @@
 use yew::prelude::*;
 
 use super::route::Route;
-use super::{run, use_draft, use_sandbox};
+use super::{run, use_append_draft, use_sandbox};
 use crate::core::form::{
     explain_conflict, parse_append_form, AppendFormText, FieldError, FormField,
 };
@@ -49,6 +49,21 @@ pub fn append_form(props: &AppendFormProps) -> Html {
     // The fields are read from the DOM on submit: a change event that lands in
     // the same click as the submit would otherwise be one render behind.
     let fields = use_memo((), |_| FieldRefs::default());
+    // After each refused submit, once its errors are on the page (so a
+    // screen reader reads the field with its error), focus goes to the
+    // first invalid field, top to bottom.
+    let invalid_submits = use_state(|| 0u32);
+    {
+        let (fields, field_errors) = (fields.clone(), field_errors.clone());
+        use_effect_with(*invalid_submits, move |_| {
+            if let Some(first) = FIELD_ORDER
+                .iter()
+                .find(|field| field_errors.iter().any(|error| error.field == **field))
+            {
+                fields.focus(*first);
+            }
+        });
+    }
     let on_submit = {
         let (form, field_errors, outcome, busy) = (
             form.clone(),
@@ -56,6 +71,7 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             outcome.clone(),
             busy.clone(),
         );
+        let invalid_submits = invalid_submits.clone();
         let fields = fields.clone();
         let sandbox = sandbox.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -65,15 +81,8 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             let input = match parse_append_form(&typed) {
                 Ok(input) => input,
                 Err(errors) => {
-                    // Focus goes to the first invalid field, top to bottom,
-                    // so the person lands where the work is.
-                    if let Some(first) = FIELD_ORDER
-                        .iter()
-                        .find(|field| errors.iter().any(|error| error.field == **field))
-                    {
-                        fields.focus(*first);
-                    }
                     field_errors.set(errors);
+                    invalid_submits.set(*invalid_submits + 1);
                     outcome.set(Outcome::None);
                     return;
                 }
@@ -282,7 +291,7 @@ pub fn append_form(props: &AppendFormProps) -> Html {
 /// The Append tab: the form, pre-filled by "Append another like this".
 #[function_component(AppendPage)]
 pub fn append_page() -> Html {
-    let draft = use_draft();
+    let draft = use_append_draft();
     html! {
         <section>
             <h1>{ "Append an event" }</h1>

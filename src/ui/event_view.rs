@@ -6,7 +6,7 @@
 use yew::prelude::*;
 
 use super::route::Route;
-use super::{run, use_draft, use_sandbox, Revision};
+use super::{run, use_append_draft, use_sandbox, Revision};
 use crate::core::form::AppendFormText;
 use crate::core::metadata::{causation_ids_of, correlation_id_of};
 use crate::core::pretty::pretty_json;
@@ -31,13 +31,15 @@ struct Cause {
     id: String,
     /// `None` when no event of this sandbox has the id.
     event: Option<RecordedEvent>,
+    /// The event is there, but a soft delete hides it from its stream.
+    hidden: bool,
 }
 
 #[function_component(EventView)]
 pub fn event_view(props: &EventViewProps) -> Html {
     let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
-    let draft = use_draft();
+    let draft = use_append_draft();
     let shown = use_state(|| None::<Result<Option<Shown>, String>>);
     {
         let shown = shown.clone();
@@ -134,6 +136,14 @@ pub fn event_view(props: &EventViewProps) -> Html {
 /// text; an id no event here has is shown as it is.
 fn cause_row(cause: &Cause) -> Html {
     let value = match &cause.event {
+        Some(event) if cause.hidden => html! {
+            <>
+                <code>{ &cause.id }</code>
+                <span class="muted">
+                    { format!(" {} {}@{}, hidden by a soft delete of its stream (it is still in $all at position {})", event.event_type, event.version, event.stream, event.position) }
+                </span>
+            </>
+        },
         Some(event) => html! {
             <>
                 <a href={Route::Event { stream: event.stream.clone(), version: event.version }.href()}>
@@ -172,10 +182,18 @@ async fn read_shown(
     let mut causes = Vec::new();
     for (key, id) in causation_ids_of(&event.metadata) {
         let cause = sandbox.event_by_id(&id).await?;
+        let hidden = match &cause {
+            Some(cause) => sandbox
+                .stream(&cause.stream)
+                .await?
+                .is_some_and(|row| cause.version < row.truncate_before),
+            None => false,
+        };
         causes.push(Cause {
             key,
             id,
             event: cause,
+            hidden,
         });
     }
     Ok(Some(Shown { event, causes }))

@@ -21,9 +21,9 @@ pub fn use_sandbox() -> SandboxHandle {
 /// The Append page's draft, which "Append another like this" fills in.
 /// `App` provides it too, so a missing one is the same programming error.
 #[hook]
-pub fn use_draft() -> Draft {
+pub fn use_append_draft() -> Draft {
     use_context::<Draft>().expect(
-        "use_draft: no Draft in context; `App` (src/ui/app.rs) provides it, \
+        "use_append_draft: no Draft in context; `App` (src/ui/app.rs) provides it, \
          so this component must be rendered inside `App`",
     )
 }

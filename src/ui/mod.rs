@@ -22,7 +22,7 @@ use crate::core::StoreError;
 use crate::service::Sandbox;
 
 pub use app::App;
-use hooks::{use_draft, use_sandbox};
+use hooks::{use_append_draft, use_sandbox};
 
 /// The service handle, shared through Yew's context.
 #[derive(Clone)]

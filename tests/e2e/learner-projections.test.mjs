@@ -323,6 +323,15 @@ test('drafts are kept per sandbox, and leaving one unsaved asks first', limit, a
   await page.getByTestId('draft-note').waitFor();
   assert.equal(await editorText(page), edited);
 
+  // The skip link moves within the view: no question, and focus goes on.
+  const asked = questions.length;
+  page.on('dialog', (dialog) => { questions.push(dialog.message()); return dialog.dismiss(); });
+  await page.getByRole('link', { name: 'Skip to content' }).focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'content');
+  page.removeAllListeners('dialog');
+  assert.equal(questions.length, asked, 'the skip link asks nothing');
+
   // A reload asks too (the browser's own prompt), and the draft survives it.
   const kinds = [];
   const onDialog = (dialog) => { kinds.push(dialog.type()); return dialog.accept(); };
@@ -366,6 +375,14 @@ test('drafts are kept per sandbox, and leaving one unsaved asks first', limit, a
   page.once('dialog', (dialog) => dialog.accept());
   await page.getByRole('button', { name: 'Save and reset' }).click();
   await eventually(async () => assert.equal(await page.getByTestId('draft-note').count(), 0));
+  // Saved: leaving asks nothing.
+  const afterSave = [];
+  page.on('dialog', (dialog) => { afterSave.push(dialog.message()); return dialog.dismiss(); });
+  await page.getByRole('link', { name: 'Streams' }).click();
+  await page.getByRole('link', { name: 'account-ada' }).waitFor();
+  page.removeAllListeners('dialog');
+  assert.deepEqual(afterSave, [], 'a saved source leaves no draft to ask about');
+  await page.goto(`${app.base}#/projections/counter`);
   await reload(page);
   await page.locator('.cm-editor').waitFor();
   assert.equal(await editorText(page), better);

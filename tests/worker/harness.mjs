@@ -141,6 +141,8 @@ export const FakeIDBKeyRange = {
 export function nestedWorkers() {
   const urls = new Map();
   const scripts = [];
+  // Calls of `ran()` from a nested script: a source that ran at all.
+  const ran = [];
   const running = new Set();
   let next = 0;
   class Blob {
@@ -179,7 +181,7 @@ export function nestedWorkers() {
         return;
       }
       try {
-        script.runInNewContext({});
+        script.runInNewContext({ ran: () => ran.push(true) });
       } catch (error) {
         fail(`Uncaught ${error}`, 0);
       }
@@ -187,7 +189,7 @@ export function nestedWorkers() {
 
     terminate() { running.delete(this); }
   }
-  return { globals: { Worker, Blob, URL }, scripts, live: () => running.size + urls.size };
+  return { globals: { Worker, Blob, URL }, scripts, ran, live: () => running.size + urls.size };
 }
 
 /**

@@ -31,7 +31,7 @@ test('a source that returns at its top level, as new Function allows, is parsed 
   const reply = await worker.send(define('return fromAll()\n  .when({ $any: (s) => s }));'));
   matches(reply, { id: 1, op: 'fault', fault: { kind: 'definition', message: "the source does not parse: Unexpected token ')'", line: 2 } });
   assert.equal(nested.scripts.length, 2);
-  assert.match(nested.scripts[1], /^function __projection__\(\) \{\n[^]*\n\}\nthrow "[^"]+";$/, 'in a function never called');
+  assert.match(nested.scripts[1], /^throw "[^"]+";\nfunction __projection__\(\) \{\n[^]*\n\}$/, 'in a function never called, behind a throw');
   assert.equal(nested.live(), 0);
 });
 
@@ -44,4 +44,15 @@ test('while it looks for the line, the worker says it is alive', async () => {
   const reply = await worker.send(define('fromAll(', { rules: { heartbeatMs: 5 } }));
   matches(reply, { id: 1, op: 'fault', fault: { kind: 'definition', message: /^the source does not parse/, line: 1 } });
   assert.ok(worker.heartbeats().length >= 2, JSON.stringify(worker.heartbeats()));
+});
+
+test('a source that closes the wrapping function early still runs nothing', async () => {
+  const nested = nestedWorkers();
+  const worker = startWorker({ globals: nested.globals });
+  // Fails `new Function` (a stray brace), returns at the top level, and would
+  // put `ran()` outside the wrapper: only the leading throw keeps it from running.
+  const reply = await worker.send(define('return 0;\n}\nran();\n{'));
+  matches(reply, { id: 1, op: 'fault', fault: { kind: 'definition', message: /^the source does not parse/, line: (line) => line === null || line >= 1 } });
+  assert.deepEqual(nested.ran, [], 'none of the source ran in a nested worker');
+  assert.equal(nested.live(), 0);
 });

@@ -7,6 +7,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::confirm;
+use crate::js::error_text;
 
 /// What a draft is the draft of.
 pub(super) enum DraftOf<'a> {
@@ -50,12 +51,12 @@ impl DraftStore {
         } else {
             storage.set_item(&self.key, text)
         };
-        kept.map_err(|error| js_text(&error))
+        kept.map_err(|error| error_text(&error))
     }
 
     pub(super) fn discard(&self) {
         if let Err(error) =
-            storage().and_then(|s| s.remove_item(&self.key).map_err(|e| js_text(&e)))
+            storage().and_then(|s| s.remove_item(&self.key).map_err(|e| error_text(&e)))
         {
             // Nothing is lost: at worst an old draft comes back once.
             web_sys::console::warn_1(&format!("could not forget a draft: {error}").into());
@@ -67,16 +68,8 @@ fn storage() -> Result<web_sys::Storage, String> {
     web_sys::window()
         .ok_or("no window")?
         .local_storage()
-        .map_err(|error| js_text(&error))?
+        .map_err(|error| error_text(&error))?
         .ok_or_else(|| "this browser keeps no local storage".to_string())
-}
-
-fn js_text(value: &wasm_bindgen::JsValue) -> String {
-    value
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| "the browser gave no reason".into())
 }
 
 /// A text being edited, kept as a draft while it differs from its baseline
@@ -212,15 +205,25 @@ fn guard(question: String) -> Option<(EventListener, EventListener)> {
     Some((unload, click))
 }
 
-/// Whether a click follows a link to another of the app's views.
+/// Whether a click follows a link to another of the app's views. A click
+/// with a modifier opens a new tab or window, which leaves nothing; links
+/// inside a view (the skip link's `#content`) are not routes.
 fn leaves_this_view(event: &Event) -> bool {
+    let modified = event.dyn_ref::<web_sys::MouseEvent>().is_some_and(|click| {
+        click.ctrl_key() || click.meta_key() || click.shift_key() || click.alt_key()
+    });
+    if modified {
+        return false;
+    }
+    // A click on no element, or on no route link, is no navigation.
     let link = event
         .target()
         .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-        .and_then(|element| element.closest("a[href^='#']").ok().flatten());
+        .and_then(|element| element.closest("a[href^='#/']").ok().flatten());
     let Some(href) = link.and_then(|link| link.get_attribute("href")) else {
         return false;
     };
+    // Without a readable location, every route link counts as leaving.
     let here = web_sys::window()
         .and_then(|window| window.location().hash().ok())
         .unwrap_or_default();

@@ -21,7 +21,7 @@ pub fn new_projection() -> Html {
     );
     let name = use_draft(stores.0.clone(), String::new());
     let source = use_draft(stores.1.clone(), BALANCE_PER_ACCOUNT.to_string());
-    let Trials { trial, start } = use_trial();
+    let Trials { trial, start } = use_trial(Vec::new());
     let error = use_state(|| None::<String>);
     let unsaved = name.unsaved || source.unsaved;
     use_leave_guard(unsaved.then(|| {
@@ -106,7 +106,7 @@ pub fn query_page() -> Html {
         DraftStore::new(sandbox.0.name(), DraftOf::Query),
         COUNT_BY_TYPE.to_string(),
     );
-    let Trials { trial, start } = use_trial();
+    let Trials { trial, start } = use_trial(Vec::new());
     let run_query = {
         let text = source.text.clone();
         Callback::from(move |_: MouseEvent| start.emit(text.clone()))

@@ -64,8 +64,18 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
     let sandbox = use_sandbox();
     let record = &props.snapshot.record;
     let store = DraftStore::new(sandbox.0.name(), DraftOf::Projection(&record.name));
-    let draft = use_draft(store.clone(), record.source.clone());
-    let Trials { trial, start } = use_trial();
+    // What a save here just stored: the draft is saved from that moment,
+    // not only once the re-run from position 0 shows the new snapshot.
+    let just_saved = use_state(|| None::<String>);
+    {
+        let just_saved = just_saved.clone();
+        use_effect_with(record.source.clone(), move |_| just_saved.set(None));
+    }
+    let baseline = (*just_saved)
+        .clone()
+        .unwrap_or_else(|| record.source.clone());
+    let draft = use_draft(store.clone(), baseline.clone());
+    let Trials { trial, start } = use_trial(record.emitted_streams.clone());
     let action_error = use_state(|| None::<String>);
     use_leave_guard(draft.unsaved.then(|| {
         format!(
@@ -77,6 +87,7 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
     let act = |label: &'static str, question: Option<&'static str>, op: Op| {
         let (sandbox, name, action_error) =
             (sandbox.clone(), record.name.clone(), action_error.clone());
+        let just_saved = just_saved.clone();
         let (source, store) = (draft.text.clone(), store.clone());
         Callback::from(move |_: MouseEvent| {
             if question.is_some_and(|question| !confirm(question)) {
@@ -84,7 +95,8 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
             }
             let (sandbox, name, action_error) =
                 (sandbox.clone(), name.clone(), action_error.clone());
-            let (source, store) = (source.clone(), store.clone());
+            let (source, store, just_saved) = (source.clone(), store.clone(), just_saved.clone());
+            let saved = source.clone();
             run(
                 async move {
                     let host = sandbox.0.projections();
@@ -100,6 +112,9 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
                     }
                 },
                 move |result| {
+                    if result.is_ok() && matches!(op, Op::Save) {
+                        just_saved.set(Some(saved));
+                    }
                     action_error.set(result.err().map(|e| format!("{label} failed: {e}")));
                 },
             );
@@ -110,7 +125,7 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
         Callback::from(move |_: MouseEvent| start.emit(text.clone()))
     };
     let discard = {
-        let (replace, saved) = (draft.replace.clone(), record.source.clone());
+        let (replace, saved) = (draft.replace.clone(), baseline.clone());
         Callback::from(move |()| replace.emit(saved.clone()))
     };
     let running = record.status == ProjectionStatus::Running;

@@ -49,8 +49,10 @@ pub(super) struct Trials {
     pub start: Callback<String>,
 }
 
+/// Tries sources as a projection that writes `owned_streams` would run
+/// them (none for a query or a new projection).
 #[hook]
-pub(super) fn use_trial() -> Trials {
+pub(super) fn use_trial(owned_streams: Vec<String>) -> Trials {
     let sandbox = use_sandbox();
     let trial = use_state_eq(|| Trial::NotRun);
     // Only the latest try may show its outcome.
@@ -62,9 +64,9 @@ pub(super) fn use_trial() -> Trials {
             let this_try = *latest.borrow();
             trial.set(Trial::Running);
             let (sandbox, trial, latest) = (sandbox.clone(), trial.clone(), Rc::clone(&latest));
-            let tried = source.clone();
+            let (tried, owned) = (source.clone(), owned_streams.clone());
             run(
-                async move { sandbox.0.projections().dry_run(&tried).await },
+                async move { sandbox.0.projections().dry_run(&tried, &owned).await },
                 move |outcome| {
                     if *latest.borrow() != this_try {
                         return;
