@@ -204,7 +204,9 @@ function sizes() {
     glueGzip: gz(glue),
     // Loaded only by the projection views.
     editorGzip: gz('editor.js'),
-    workerGzip: gz('reducer-worker.js'),
+    // The worker's entry and the scripts it imports.
+    workerGzip: ['reducer-worker.js', ...fs.readdirSync(path.join(dist, 'reducer-worker')).map((f) => `reducer-worker/${f}`)]
+      .reduce((sum, f) => sum + gz(f), 0),
   };
 }
 

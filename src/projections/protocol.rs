@@ -1,5 +1,6 @@
 //! The contract between the page and the reducer worker
-//! (`static/reducer-worker.js`), which mirrors it in JSDoc typedefs.
+//! (`static/reducer-worker.js`), which mirrors it in JSDoc typedefs
+//! (`static/reducer-worker/contract.js`).
 //!
 //! Every message is JSON. A request carries an `id`, and the worker answers
 //! it with exactly one [`Reply`] carrying the same `id`: the reply it asked

@@ -1,4 +1,4 @@
-// Runs static/reducer-worker.js in a node `vm` context, with an in-memory
+// Runs static/reducer-worker.js (and the scripts it imports) in a node `vm` context, with an in-memory
 // IndexedDB that implements exactly what the worker uses, and checks every
 // message it sends against the shapes of src/projections/protocol.rs.
 import assert from 'node:assert/strict';
@@ -8,8 +8,15 @@ import { performance } from 'node:perf_hooks';
 
 // REDUCER_WORKER=path runs the tests against another copy of the script.
 const WORKER_PATH = process.env.REDUCER_WORKER ?? new URL('../../static/reducer-worker.js', import.meta.url);
-const WORKER_SOURCE = fs.readFileSync(WORKER_PATH, 'utf8');
-const WORKER_SCRIPT = new vm.Script(WORKER_SOURCE, { filename: 'reducer-worker.js' });
+const WORKER_URL = new URL(WORKER_PATH, import.meta.url);
+/** A classic script, compiled once: the worker's entry, or one it imports. */
+const scripts = new Map();
+function script(url) {
+  if (!scripts.has(url.href)) {
+    scripts.set(url.href, new vm.Script(fs.readFileSync(url, 'utf8'), { filename: url.pathname.split('/').pop() }));
+  }
+  return scripts.get(url.href);
+}
 
 export const PROTOCOL_VERSION = 2;
 export const DATABASE = 'es-sandbox/test';
@@ -219,8 +226,13 @@ export function startWorker({ events = [], store = 'events', database = DATABASE
     },
   };
   context.self = context;
+  // As in a worker: each script runs in the one global scope, relative to
+  // the entry script's address.
+  context.importScripts = (...names) => {
+    for (const name of names) script(new URL(name, WORKER_URL)).runInContext(context);
+  };
   vm.createContext(context);
-  WORKER_SCRIPT.runInContext(context);
+  script(WORKER_URL).runInContext(context);
   assert.equal(typeof context.onmessage, 'function', 'the worker sets self.onmessage');
   let nextId = 1;
   return {

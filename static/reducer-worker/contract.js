@@ -1,0 +1,191 @@
+// The reducer worker's messages (loaded by reducer-worker.js). They mirror
+// src/projections/protocol.rs, the source of truth: change both together.
+'use strict';
+
+// ---------------------------------------------------------------------------
+// The contract (mirrors src/projections/protocol.rs; change both together).
+// ---------------------------------------------------------------------------
+
+/**
+ * The store's rules the worker applies, sent with every `define`.
+ * @typedef {object} StoreRules
+ * @property {string} categorySeparator A stream's category is the text before the first of these.
+ * @property {string} systemPrefix Streams whose name starts with this are system streams.
+ * @property {string} linkEventType The event type of a link event ...
+ * @property {string} linkSeparator ... whose data is the string `${version}${linkSeparator}${stream}`.
+ * @property {string} eventsStore The object store of EventRows, keyed by position.
+ * @property {number} readBatch How many rows one read asks IndexedDB for.
+ * @property {number} heartbeatMs The longest the worker stays silent while it is busy.
+ */
+
+/**
+ * The worker's whole state at a position: what a restart continues from.
+ * @typedef {object} Checkpoint
+ * @property {number} position The last global position processed, -1 before any.
+ * @property {number} eventsProcessed
+ * @property {*} [shared] The shared state of a bi-state projection (null when none).
+ * @property {Array<[string, *]>} partitions Partition keys and states, in the order the
+ *   partitions were created. The root state of an unpartitioned projection has the key "".
+ */
+
+/**
+ * Compile the projection. Answered by DefinedReply.
+ * @typedef {object} DefineRequest
+ * @property {number} id
+ * @property {'define'} op
+ * @property {number} protocol The protocol version the page speaks.
+ * @property {string} source
+ * @property {number} timeoutMs The most milliseconds one handler call may take.
+ * @property {StoreRules} rules
+ */
+/**
+ * Continue from a saved checkpoint. Answered by RestoredReply.
+ * @typedef {object} RestoreRequest
+ * @property {number} id
+ * @property {'restore'} op
+ * @property {Checkpoint} checkpoint
+ */
+/**
+ * Fold every stored event after the worker's position up to `to`, inclusive.
+ * Answered by CaughtUpReply.
+ * @typedef {object} CatchUpRequest
+ * @property {number} id
+ * @property {'catchUp'} op
+ * @property {string} database The IndexedDB database to read EventRows from.
+ * @property {number} to
+ * @property {boolean} careful Send a StartingHeartbeat before every event.
+ * @property {string[]} ownedStreams Streams this projection writes; it never reads them back.
+ */
+/**
+ * One partition's state (the root with none; the shared state of a bi-state
+ * projection) and its result. Answered by StateReply.
+ * @typedef {object} StateRequest
+ * @property {number} id
+ * @property {'state'} op
+ * @property {string|null} [partition]
+ */
+/**
+ * Everything needed to continue later. Answered by CheckpointReply.
+ * @typedef {object} CheckpointRequest
+ * @property {number} id
+ * @property {'checkpoint'} op
+ */
+/**
+ * The partition keys. Answered by PartitionsReply.
+ * @typedef {object} PartitionsRequest
+ * @property {number} id
+ * @property {'partitions'} op
+ */
+/**
+ * What the page asks; `id` travels beside the `op`.
+ * @typedef {DefineRequest|RestoreRequest|CatchUpRequest|StateRequest|CheckpointRequest|PartitionsRequest} Request
+ */
+
+/**
+ * How far a projection got.
+ * @typedef {object} Progress
+ * @property {number} position The last global position processed, -1 before any.
+ * @property {number} eventsProcessed
+ * @property {number} partitions
+ */
+
+/**
+ * An event a handler emitted (or linked, with type rules.linkEventType).
+ * @typedef {object} Emitted
+ * @property {string} stream
+ * @property {string} type
+ * @property {*} data
+ * @property {object} metadata
+ * @property {number} sourcePosition The position of the event whose handler emitted it.
+ */
+
+/**
+ * One `log()` line and the event that produced it (nulls outside a handler).
+ * @typedef {object} LogLine
+ * @property {string} message
+ * @property {number|null} position
+ * @property {string|null} stream
+ * @property {number|null} version
+ * @property {string|null} type
+ */
+
+/**
+ * Which event something happened at.
+ * @typedef {object} EventAt
+ * @property {number} position
+ * @property {string} stream
+ * @property {number} version
+ * @property {string} type
+ */
+
+/**
+ * The source does not compile, or uses the dialect wrongly. A source that
+ * does not parse has the line the parser stopped at, found by parsing it
+ * again as a nested worker's script; with none, the message says the engine
+ * did not say which line.
+ * @typedef {{kind: 'definition', message: string, line: number|null}} DefinitionFault
+ */
+/**
+ * A handler (or partitionBy, $init, ...) threw.
+ * @typedef {{kind: 'threw', handler: string, at: EventAt, error: string, line: number|null}} ThrewFault
+ */
+/**
+ * A handler returned, but took longer than the limit.
+ * @typedef {{kind: 'tooSlow', handler: string, at: EventAt, tookMs: number, limitMs: number}} TooSlowFault
+ */
+/**
+ * The worker could not read the store.
+ * @typedef {{kind: 'storage', message: string}} StorageFault
+ */
+/**
+ * The page and the worker do not understand each other.
+ * @typedef {{kind: 'protocol', message: string}} ProtocolFault
+ */
+/**
+ * Why the worker could not do what it was asked. The page composes the text
+ * a person reads (Fault::reason); the worker only states the facts.
+ * @typedef {DefinitionFault|ThrewFault|TooSlowFault|StorageFault|ProtocolFault} Fault
+ */
+
+/** @typedef {{id: number, op: 'defined', protocol: number, biState: boolean, partitioned: boolean}} DefinedReply */
+/** @typedef {{id: number, op: 'restored', position: number}} RestoredReply */
+/**
+ * @typedef {{id: number, op: 'caughtUp', emitted: Emitted[], logs: LogLine[]} & Progress} CaughtUpReply
+ * `emitted`: what handlers emitted or linked, in order; `logs`: log() lines since the last reply.
+ */
+/** @typedef {{id: number, op: 'state', state: *, result: *}} StateReply (null when none) */
+/** @typedef {{id: number, op: 'checkpoint', checkpoint: Checkpoint}} CheckpointReply */
+/** @typedef {{id: number, op: 'partitions', keys: string[]}} PartitionsReply */
+/** @typedef {{id: number, op: 'fault', fault: Fault}} FaultReply */
+/**
+ * What the worker answers, with the request's `id`: exactly one per request.
+ * @typedef {DefinedReply|RestoredReply|CaughtUpReply|StateReply|CheckpointReply|PartitionsReply|FaultReply} Reply
+ */
+
+/**
+ * Messages with no `id`: the worker is alive. `progress`: still busy
+ * (folding, or finding the line of a syntax error), `position` is the last
+ * event done. `starting`: about to hand this event to its handler (careful
+ * runs only).
+ * @typedef {{op: 'progress', position: number}} ProgressHeartbeat
+ * @typedef {{op: 'starting', at: EventAt}} StartingHeartbeat
+ * @typedef {ProgressHeartbeat|StartingHeartbeat} Heartbeat
+ */
+
+/**
+ * An event as the sandbox's IndexedDB holds it, in the `rules.eventsStore`
+ * object store, keyed by `position`. Data and metadata stay JSON text.
+ * @typedef {object} EventRow
+ * @property {number} position
+ * @property {string} stream
+ * @property {number} version
+ * @property {string} id
+ * @property {string} type
+ * @property {string} data JSON text
+ * @property {string} metadata JSON text
+ * @property {string} created ISO 8601 text
+ * @property {string} [correlationId] Absent when the metadata has none.
+ */
+
+/** Bump with PROTOCOL_VERSION in protocol.rs when a message changes shape. */
+const PROTOCOL_VERSION = 2;
