@@ -11,12 +11,11 @@
 use std::rc::Rc;
 
 use super::host::{Projection, ProjectionHost};
-use super::output::{write_outputs, OutputError};
+use super::output::{confirm_still_current, write_outputs, OutputError};
 use super::run::{set_progress, RunFailed, RunSpec};
 use super::worker::{now, ReducerWorker, WorkerFailure};
 use super::HostNews;
 use crate::core::projection::ProjectionStatus;
-use crate::storage::ProjectionRows;
 
 /// How a pass ended.
 enum Pass {
@@ -200,26 +199,18 @@ impl ProjectionHost {
     /// that row is adopted and the pass ends; if not, the streams it claimed
     /// for this projection are learned, so the fold never reads them back.
     async fn still_current(self: &Rc<Self>, projection: &Rc<Projection>) -> bool {
-        let name = projection.record.borrow().name.clone();
-        let stored = match self.store.projection(&name).await {
-            Ok(stored) => stored,
-            Err(error) => {
-                self.fault(
-                    projection,
-                    format!("could not read its own row: {error}"),
-                    None,
-                )
-                .await;
-                return false;
-            }
-        };
-        match stored {
-            Some(stored) if projection.record.borrow().same_run_as(&stored) => {
-                projection.record.borrow_mut().keep_claims_of(&stored);
+        let mut record = projection.record.borrow().clone();
+        match confirm_still_current(&*self.store, &mut record).await {
+            Ok(_) => {
+                projection.record.borrow_mut().keep_claims_of(&record);
                 true
             }
-            stored => {
-                self.adopt(projection, stored);
+            Err(OutputError::Superseded(stored)) => {
+                self.adopt(projection, stored.map(|row| *row));
+                false
+            }
+            Err(OutputError::Fault(reason)) => {
+                self.fault(projection, reason, None).await;
                 false
             }
         }

@@ -91,7 +91,7 @@ pub async fn write_outputs<S: EventStore + ProjectionRows>(
 /// The stored row must still be the one this tab is running: same
 /// generation, same source, still running. A second tab may have changed
 /// it. Streams the other tab claimed for this projection are adopted.
-async fn confirm_still_current<S: ProjectionRows>(
+pub(super) async fn confirm_still_current<S: ProjectionRows>(
     store: &S,
     record: &mut ProjectionRecord,
 ) -> Result<ProjectionRecord, OutputError> {
