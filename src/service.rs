@@ -1,8 +1,8 @@
 //! The service handle: the one object the UI and `window.sandbox` share.
 //!
 //! It owns the store and the projection runtime, validates what callers hand
-//! in (with the core's rules), keeps outside writes out of the streams
-//! projections own, wakes the projections after every append, and announces
+//! in (with the core's rules), wakes the projections after every append,
+//! and announces
 //! every change as a [`Change`] to whoever subscribed: the UI's views re-read
 //! on it, and other tabs (BroadcastChannel) are meant to hear the same
 //! messages.
@@ -11,16 +11,15 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use crate::core::event::{
-    normalize_uuid, uuid_v4_from_bytes, validate_batch, InputEvent, ResolvedEvent,
-};
+use crate::core::event::{uuid_v4_from_bytes, validate_batch, InputEvent, ResolvedEvent};
+use crate::core::projection::SystemProjection;
 use crate::core::{
     AppendResult, ExpectedVersion, ReadRequest, RecordedEvent, StoreError, StreamInfo,
 };
 use crate::projections::{HostNews, ProjectionHost};
 use crate::sample::{SampleEvent, BANK_ACCOUNTS};
 use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
-use crate::storage::{last_position, EventStore};
+use crate::storage::{find_cause, last_position, EventStore};
 
 /// Everything that can change in a sandbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,6 +176,8 @@ impl Sandbox {
 
     /// Appends stamped with the store's clock, or with `created_millis`
     /// when the events happened before they reach the store (the sample).
+    /// A stream a projection writes is not refused: KurrentDB refuses no
+    /// writer, and the projection faults when it finds another's event.
     async fn write(
         &self,
         stream: &str,
@@ -184,11 +185,11 @@ impl Sandbox {
         expected: ExpectedVersion,
         created_millis: Option<i64>,
     ) -> Result<AppendResult, StoreError> {
-        if let Some(projection) = self.projections.owner_of(stream) {
-            return Err(StoreError::StreamOwned {
-                stream: stream.to_string(),
-                projection,
-            });
+        if let Some((system, _)) = SystemProjection::writing(stream) {
+            return Err(StoreError::InvalidArgument(format!(
+                "{stream} is a link stream that the system projection {} writes; the sandbox computes it from its indexes, so it cannot be appended to (a deliberate difference from KurrentDB, see the README)",
+                system.name
+            )));
         }
         let batch = validate_batch(inputs, &mut random_uuid)?;
         let result = match created_millis {
@@ -207,13 +208,15 @@ impl Sandbox {
         Ok(result)
     }
 
-    /// The event stored under `id`, in any stream; `None` when `id` is not
-    /// a UUID or no event of this sandbox has it.
-    pub async fn event_by_id(&self, id: &str) -> Result<Option<RecordedEvent>, StoreError> {
-        match normalize_uuid(id) {
-            Some(id) => self.store.event_by_id(&id).await,
-            None => Ok(None),
-        }
+    /// The event `effect` names as its cause by `id`, hidden or not;
+    /// `None` when `id` is not a UUID or the cause is neither at `effect`'s
+    /// `$p` nor in its correlation (see [`find_cause`]).
+    pub async fn cause_of(
+        &self,
+        effect: &RecordedEvent,
+        id: &str,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        find_cause(&*self.store, effect, id).await
     }
 
     pub async fn read_stream(
@@ -221,26 +224,35 @@ impl Sandbox {
         stream: &str,
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.store.read_stream(stream, request).await
+        match self.projections.read_link_stream(stream, request).await? {
+            Some(links) => Ok(links),
+            None => self.store.read_stream(stream, request).await,
+        }
     }
 
     /// Reads a stream, following links (`$>`) to the events they point at.
-    /// A link whose target is gone is returned as it is.
+    /// A link whose target is gone (hidden, or its stream not found) is
+    /// returned as it is.
     pub async fn read_stream_resolving_links(
         &self,
         stream: &str,
         request: ReadRequest,
     ) -> Result<Vec<ResolvedEvent>, StoreError> {
-        let events = self.store.read_stream(stream, request).await?;
+        let events = self.read_stream(stream, request).await?;
         let mut resolved = Vec::with_capacity(events.len());
         for event in events {
             let target = match event.link_target() {
-                Some((version, target)) => self
-                    .store
-                    .read_stream(&target, ReadRequest::forwards(version, 1))
-                    .await?
-                    .into_iter()
-                    .next(),
+                Some((version, target)) => {
+                    match self
+                        .store
+                        .read_stream(&target, ReadRequest::forwards(version, 1))
+                        .await
+                    {
+                        Ok(found) => found.into_iter().next(),
+                        Err(StoreError::StreamNotFound { .. }) => None,
+                        Err(error) => return Err(error),
+                    }
+                }
                 None => None,
             };
             resolved.push(match target {
@@ -332,10 +344,16 @@ impl Sandbox {
     }
 }
 
+/// A sample event as an input; `{}` in the sample means it has no
+/// metadata, which is not the same as empty metadata.
 fn sample_input(event: &SampleEvent) -> Result<InputEvent, StoreError> {
+    let metadata = match event.metadata {
+        "{}" => String::new(),
+        metadata => format!(r#","metadata":{metadata}"#),
+    };
     serde_json::from_str(&format!(
-        r#"{{"id":"{}","type":"{}","data":{},"metadata":{}}}"#,
-        event.id, event.event_type, event.data, event.metadata
+        r#"{{"id":"{}","type":"{}","data":{}{metadata}}}"#,
+        event.id, event.event_type, event.data
     ))
     .map_err(|error| StoreError::InvalidEvent(format!("sample event {}: {error}", event.id)))
 }

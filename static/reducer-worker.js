@@ -13,7 +13,12 @@
 //   src/projections/protocol.rs (the source of truth);
 // - reducer-worker/dialect.js: the projection dialect, compiling a source,
 //   and finding a syntax error's line;
-// - reducer-worker/fold.js: folding events, and reading them from the store.
+// - reducer-worker/output.js: what handlers write (emit, linkTo, results),
+//   and the JSON states and outputs go through;
+// - reducer-worker/read.js: reading the store, and what each source reads;
+// - reducer-worker/fold.js: folding what was read through the projection;
+// - reducer-worker/system.js: what KurrentDB's system projections link, which
+//   is what a link stream (`$ce-c`, `$et-T`, ...) holds: they are not stored.
 // The page states every store rule in `define`; the worker states only the
 // protocol version it speaks. All of it is classic worker script (no
 // modules), and it touches no globals but self, postMessage, importScripts,
@@ -23,36 +28,37 @@
 // without when they are absent.
 'use strict';
 
-importScripts('reducer-worker/contract.js', 'reducer-worker/dialect.js', 'reducer-worker/fold.js');
+importScripts(
+  'reducer-worker/contract.js', 'reducer-worker/dialect.js', 'reducer-worker/output.js',
+  'reducer-worker/read.js', 'reducer-worker/fold.js', 'reducer-worker/system.js',
+);
 
 // ---------------------------------------------------------------------------
 // The worker's state.
 // ---------------------------------------------------------------------------
 
 let definition = null;
-// The store rules and the handler limit, from the last define.
+// The store rules (StoreRules) and the rest of the last define.
+let rules = null;
 let timeoutMs = 0;
-let categorySeparator = '';
-let systemPrefix = '';
-let linkEventType = '';
-let linkSeparator = '';
-let eventsStore = '';
-let readBatchSize = 0;
-let heartbeatMs = 0;
+let projectionName = '';
+let emitEnabled = false;
 
 let position = -1;
 let eventsProcessed = 0;
-let shared;
-let partitions = new Map();
+// Partition → its state as JSON text (null: none), in the order partitions
+// were created; the root of an unpartitioned projection is "".
+let stored = new Map();
+// A bi-state projection's shared state as JSON text (null: none yet).
+let sharedText = null;
+// Partition → its last result as JSON text, when results are on and known.
+let results = new Map();
+// The partition handled last, with its live state: {key, state, dirty, at, handler}.
+let live = null;
 let logs = [];
-// The event (EventRow) being handled, so log() and emit() can say which
-// event produced a line or an event; null outside a handler.
+// The event being handled ({at, source, emits, raised}), so log() and emit()
+// can say which event produced a line or an event; null outside a handler.
 let current = null;
-
-const categoryOf = (stream) => {
-  const at = stream.indexOf(categorySeparator);
-  return at < 0 ? stream : stream.slice(0, at);
-};
 
 /** An error that carries the structured Fault the page is sent. */
 class FaultError extends Error {
@@ -74,11 +80,6 @@ function errorText(error) {
   return error && error.name ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** @returns {EventAt} */
-function atOf(record) {
-  return { position: record.position, stream: record.stream, version: record.version, type: record.type };
-}
-
 // ---------------------------------------------------------------------------
 // Requests.
 // ---------------------------------------------------------------------------
@@ -86,16 +87,23 @@ function atOf(record) {
 const isText = (value) => typeof value === 'string' && value !== '';
 const isCount = (value) => Number.isInteger(value) && value > 0;
 
+const RULE_NAMES = [
+  'categorySeparator', 'systemPrefix', 'linkEventType', 'linkSeparator', 'streamReferenceEventType',
+  'metadataEventType', 'resultEventType', 'eventsStore', 'streamsStore', 'streamVersionIndex',
+];
+
 /** Checks define's rules and limit; a page that sends others is not this worker's page. */
-function checkDefine({ timeoutMs: limit, rules }) {
+function checkDefine({ timeoutMs: limit, rules: sent, name, emitEnabled: emit }) {
   const wrong = (what) => protocolFault(`define sent ${what}; the page and the worker disagree on the protocol`);
   if (typeof limit !== 'number' || !(limit > 0)) throw wrong(`timeoutMs ${JSON.stringify(limit)}, not a positive number of milliseconds`);
-  if (!rules || typeof rules !== 'object') throw wrong('no store rules');
-  for (const name of ['categorySeparator', 'systemPrefix', 'linkEventType', 'linkSeparator', 'eventsStore']) {
-    if (!isText(rules[name])) throw wrong(`rules.${name} ${JSON.stringify(rules[name])}, not a non-empty string`);
+  if (typeof name !== 'string') throw wrong(`name ${JSON.stringify(name)}, not a string`);
+  if (typeof emit !== 'boolean') throw wrong(`emitEnabled ${JSON.stringify(emit)}, not true or false`);
+  if (!sent || typeof sent !== 'object') throw wrong('no store rules');
+  for (const rule of RULE_NAMES) {
+    if (!isText(sent[rule])) throw wrong(`rules.${rule} ${JSON.stringify(sent[rule])}, not a non-empty string`);
   }
-  if (!isCount(rules.readBatch)) throw wrong(`rules.readBatch ${JSON.stringify(rules.readBatch)}, not a positive whole number`);
-  if (typeof rules.heartbeatMs !== 'number' || !(rules.heartbeatMs >= 0)) throw wrong(`rules.heartbeatMs ${JSON.stringify(rules.heartbeatMs)}, not a number of milliseconds`);
+  if (!isCount(sent.readBatch)) throw wrong(`rules.readBatch ${JSON.stringify(sent.readBatch)}, not a positive whole number`);
+  if (typeof sent.heartbeatMs !== 'number' || !(sent.heartbeatMs >= 0)) throw wrong(`rules.heartbeatMs ${JSON.stringify(sent.heartbeatMs)}, not a number of milliseconds`);
 }
 
 function needsDefinition(op) {
@@ -111,29 +119,28 @@ const requests = {
       throw protocolFault(`the reducer worker speaks protocol version ${PROTOCOL_VERSION} but the page speaks version ${page}; reload the page to load the matching worker (a stale cached worker looks like this)`);
     }
     checkDefine(request);
-    const rules = request.rules;
+    rules = request.rules;
     timeoutMs = request.timeoutMs;
-    categorySeparator = rules.categorySeparator;
-    systemPrefix = rules.systemPrefix;
-    linkEventType = rules.linkEventType;
-    linkSeparator = rules.linkSeparator;
-    eventsStore = rules.eventsStore;
-    readBatchSize = rules.readBatch;
-    heartbeatMs = rules.heartbeatMs;
+    projectionName = request.name;
+    emitEnabled = request.emitEnabled;
     const def = await define(String(request.source ?? ''));
     definition = def;
     logs = def.logged;
-    return { op: 'defined', protocol: PROTOCOL_VERSION, biState: def.biState, partitioned: def.by !== null };
+    forget();
+    return {
+      op: 'defined', protocol: PROTOCOL_VERSION, biState: def.biState === true, partitioned: def.by !== null, reads: def.reads,
+    };
   },
   restore({ checkpoint }) {
     needsDefinition('restore');
     if (!checkpoint || typeof checkpoint !== 'object' || typeof checkpoint.position !== 'number' || !Array.isArray(checkpoint.partitions)) {
       throw protocolFault('restore sent no checkpoint of {position, eventsProcessed, shared, partitions: [[key, state], ...]}');
     }
+    forget();
     position = checkpoint.position;
     eventsProcessed = checkpoint.eventsProcessed;
-    shared = checkpoint.shared ?? undefined;
-    partitions = new Map(checkpoint.partitions);
+    sharedText = serialize(checkpoint.shared);
+    stored = new Map(checkpoint.partitions.map(([key, state]) => [key, serialize(state)]));
     return { op: 'restored', position };
   },
   catchUp(request) {
@@ -142,18 +149,31 @@ const requests = {
   },
   state({ partition }) {
     needsDefinition('state');
-    const state = stateOf(partition);
-    return { op: 'state', state, result: result(state) };
+    return { op: 'state', ...stateAndResult(partition) };
   },
   checkpoint() {
     needsDefinition('checkpoint');
-    return { op: 'checkpoint', checkpoint: { position, eventsProcessed, shared: shared ?? null, partitions: [...partitions] } };
+    flush();
+    return {
+      op: 'checkpoint',
+      checkpoint: { position, eventsProcessed, shared: parseState(sharedText), partitions: [...stored].map(([key, text]) => [key, parseState(text)]) },
+    };
   },
   partitions() {
     needsDefinition('partitions');
-    return { op: 'partitions', keys: [...partitions.keys()] };
+    return { op: 'partitions', keys: [...stored.keys()] };
   },
 };
+
+/** Starts over: no position, no states, and no live partition (as after a restart). */
+function forget() {
+  position = -1;
+  eventsProcessed = 0;
+  stored = new Map();
+  sharedText = null;
+  results = new Map();
+  live = null;
+}
 
 self.onmessage = async ({ data }) => {
   const id = data && typeof data === 'object' ? data.id : undefined;

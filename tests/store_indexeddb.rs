@@ -138,7 +138,7 @@ async fn two_connections_appending_with_the_same_expected_version_exactly_one_wi
 }
 
 #[wasm_bindgen_test]
-async fn a_database_written_at_schema_v1_opens_with_all_of_it() {
+async fn a_database_written_at_schema_v1_opens_with_all_of_it_at_v4() {
     use idb::{Factory, IndexParams, KeyPath, ObjectStoreParams, TransactionMode};
 
     let name = "upgrade/from-v1";
@@ -259,6 +259,11 @@ async fn a_database_written_at_schema_v1_opens_with_all_of_it() {
         store.projections().await.unwrap().is_empty(),
         "v3 adds an empty projections store"
     );
+    assert_eq!(
+        all[1].metadata.as_deref().map(|m| m.get()),
+        Some("{}"),
+        "old rows keep their metadata"
+    );
     let next = store
         .append(
             "order-2",
@@ -268,7 +273,38 @@ async fn a_database_written_at_schema_v1_opens_with_all_of_it() {
         .await
         .unwrap();
     assert_eq!((next.next_expected_version, next.position), (1, 3));
+    // v4: no unique index of ids, so an id stored in one stream is written
+    // in another (KurrentDB compares ids within a stream only).
+    let reused = store
+        .append(
+            "order-3",
+            one("OrderPlaced", "00000000-0000-4000-8000-000000000000"),
+            ExpectedVersion::NoStream,
+        )
+        .await
+        .unwrap();
+    assert_eq!((reused.next_expected_version, reused.position), (0, 4));
     store.close();
+
+    let database = Factory::new()
+        .unwrap()
+        .open(name, None)
+        .unwrap()
+        .await
+        .unwrap();
+    let transaction = database
+        .transaction(&["events", "streams"], TransactionMode::ReadOnly)
+        .unwrap();
+    let mut events = transaction.object_store("events").unwrap().index_names();
+    events.sort();
+    assert_eq!(
+        events,
+        ["correlation_position", "stream_version", "type_position"]
+    );
+    let mut streams = transaction.object_store("streams").unwrap().index_names();
+    streams.sort();
+    assert_eq!(streams, ["category", "truncate_before"]);
+    database.close();
 }
 
 #[wasm_bindgen_test]

@@ -133,6 +133,20 @@ pub(super) fn option(options: &JsValue, key: &str) -> Result<JsValue, StoreError
         .map_err(|error| StoreError::InvalidArgument(error_message(&error)))
 }
 
+/// Reads `options[key]` as a boolean; `None` when it is not given.
+pub(super) fn bool_option(options: &JsValue, key: &str) -> Result<Option<bool>, StoreError> {
+    let value = option(options, key)?;
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    value.as_bool().map(Some).ok_or_else(|| {
+        StoreError::InvalidArgument(format!(
+            "option {key} must be true or false, not {}",
+            describe(&value)
+        ))
+    })
+}
+
 pub(super) fn describe(value: &JsValue) -> String {
     JSON::stringify(value)
         .ok()

@@ -5,7 +5,8 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 use super::args::{
-    describe, expected_version, input_events, option, read_request, string_argument, whole_number,
+    bool_option, describe, expected_version, input_events, option, read_request, string_argument,
+    whole_number,
 };
 use super::results::{Appended, ProjectionRow, QueryResult, Settings, StreamSummary};
 use super::{to_json_value, value_to_js, Reply};
@@ -126,16 +127,23 @@ pub(super) fn create_projection(
             ))
             .into());
         }
-        sandbox.projections().create(&name, &source).await?;
+        let emit = bool_option(&options, "emit")?.unwrap_or(false);
+        sandbox.projections().create(&name, &source, emit).await?;
         Ok(JsValue::UNDEFINED)
     })
 }
 
-pub(super) fn update_projection(sandbox: Rc<Sandbox>, [name, source, _]: [JsValue; 3]) -> Reply {
+/// New code that keeps the checkpoint, as KurrentDB's update; `{ emit }`
+/// changes whether it may emit (kept when not given).
+pub(super) fn update_projection(
+    sandbox: Rc<Sandbox>,
+    [name, source, options]: [JsValue; 3],
+) -> Reply {
     Box::pin(async move {
         let name = string_argument(&name, "projection name")?;
         let source = string_argument(&source, "projection source")?;
-        sandbox.projections().update(&name, &source).await?;
+        let emit = bool_option(&options, "emit")?;
+        sandbox.projections().update(&name, &source, emit).await?;
         Ok(JsValue::UNDEFINED)
     })
 }
@@ -202,10 +210,15 @@ async fn state_and_result(
     } else {
         Some(string_argument(&partition, "partition")?)
     };
-    let (state, result) = sandbox
-        .projections()
-        .state(&name, partition.as_deref())
-        .await?;
+    // `{ wait: false }`: what is processed so far, without waiting for the
+    // projection to catch up (it is eventually consistent).
+    let wait = bool_option(options, "wait")?.unwrap_or(true);
+    let host = sandbox.projections();
+    let (state, result) = if wait {
+        host.state(&name, partition.as_deref()).await?
+    } else {
+        host.state_so_far(&name, partition.as_deref()).await?
+    };
     Ok((value_to_js(state)?, value_to_js(result)?))
 }
 

@@ -173,6 +173,16 @@ pub fn to_js_error(error: &ProjectionError) -> JsValue {
             }
         }
     }
+    if let ProjectionError::Store(
+        StoreError::StreamNotFound { stream } | StoreError::StreamDeleted { stream },
+    ) = error
+    {
+        if let Err(failure) = Reflect::set(&js_error, &"stream".into(), &JsValue::from_str(stream))
+        {
+            // The message names the stream too.
+            web_sys::console::error_2(&"could not name the stream on its Error".into(), &failure);
+        }
+    }
     js_error.into()
 }
 

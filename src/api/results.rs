@@ -12,7 +12,8 @@ use crate::projections::{LogLine, QueryOutcome};
 #[derive(Serialize)]
 pub(super) struct StreamSummary<'a> {
     stream: &'a str,
-    category: &'a str,
+    /// `null` for a stream without one (`core::event::category_of`).
+    category: Option<&'a str>,
     version: u64,
     count: u64,
     created: &'a str,
@@ -23,7 +24,7 @@ impl<'a> From<&'a StreamInfo> for StreamSummary<'a> {
     fn from(row: &'a StreamInfo) -> Self {
         StreamSummary {
             stream: &row.stream,
-            category: &row.category,
+            category: row.category.as_deref(),
             version: row.version,
             count: row.count,
             created: &row.created,
@@ -81,10 +82,15 @@ pub(super) struct ProjectionRow {
     events_processed: u64,
     partitions: u64,
     reason: Option<String>,
+    /// KurrentDB's `emitEnabled`.
+    emit_enabled: bool,
+    /// One of KurrentDB's five system projections.
+    system: bool,
 }
 
 impl From<ProjectionRecord> for ProjectionRow {
     fn from(record: ProjectionRecord) -> Self {
+        let system = record.system_projection().is_some();
         ProjectionRow {
             name: record.name,
             mode: "continuous",
@@ -92,6 +98,8 @@ impl From<ProjectionRecord> for ProjectionRow {
             position: record.position,
             events_processed: record.events_processed,
             partitions: record.partitions,
+            emit_enabled: record.emit_enabled,
+            system,
             reason: record.reason,
         }
     }

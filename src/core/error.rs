@@ -13,26 +13,30 @@ pub enum StoreError {
         expected: ExpectedVersion,
         actual: StreamState,
     },
-    /// Occurs when an event id is already stored somewhere other than the
-    /// place this batch would put it, or appears twice in one batch.
-    DuplicateEventId { id: String, detail: String },
+    /// Occurs when a stream is read that has no events to read: it never
+    /// existed, or it is soft-deleted (KurrentDB reads both as
+    /// `stream_not_found`).
+    StreamNotFound { stream: String },
+    /// Occurs when an append expects `stream_exists` of a soft-deleted
+    /// stream (KurrentDB's `stream-deleted`).
+    StreamDeleted { stream: String },
     /// Occurs when an event's type, data, metadata or id, or the stream name,
     /// is not acceptable. The message says which.
     InvalidEvent(String),
-    /// Occurs when one event's data plus metadata exceed [`MAX_EVENT_BYTES`].
+    /// Occurs when the data plus metadata of a whole append exceed
+    /// [`MAX_APPEND_BYTES`] (KurrentDB's `maximum-append-size-exceeded`).
+    /// `index` is the event at which the sum passes `limit`.
     ///
-    /// [`MAX_EVENT_BYTES`]: super::event::MAX_EVENT_BYTES
-    EventTooLarge {
-        index: usize,
+    /// [`MAX_APPEND_BYTES`]: super::event::MAX_APPEND_BYTES
+    MaximumAppendSizeExceeded {
         size: usize,
         limit: usize,
+        index: usize,
+        event_size: usize,
     },
     /// Occurs when an option of a call (expected version, direction, limit,
     /// position) is not one the store understands.
     InvalidArgument(String),
-    /// Occurs when a caller appends to a stream that a projection writes:
-    /// only that projection may append there.
-    StreamOwned { stream: String, projection: String },
     /// Occurs when something that goes only into an empty sandbox (the
     /// sample) is asked of one that has events: mixed with them, it would
     /// teach nothing and might clash with them.
@@ -51,11 +55,11 @@ impl StoreError {
     pub fn name(&self) -> &'static str {
         match self {
             StoreError::WrongExpectedVersion { .. } => "WrongExpectedVersion",
-            StoreError::DuplicateEventId { .. } => "DuplicateEventId",
+            StoreError::StreamNotFound { .. } => "StreamNotFound",
+            StoreError::StreamDeleted { .. } => "StreamDeleted",
             StoreError::InvalidEvent(_) => "InvalidEvent",
-            StoreError::EventTooLarge { .. } => "EventTooLarge",
+            StoreError::MaximumAppendSizeExceeded { .. } => "MaximumAppendSizeExceeded",
             StoreError::InvalidArgument(_) => "InvalidArgument",
-            StoreError::StreamOwned { .. } => "StreamOwned",
             StoreError::SandboxNotEmpty { .. } => "SandboxNotEmpty",
             StoreError::Storage(_) => "StorageError",
             StoreError::Unavailable(_) => "SandboxUnavailable",
@@ -74,19 +78,25 @@ impl fmt::Display for StoreError {
                 f,
                 "wrong expected version for stream '{stream}': expected {expected}, actual {actual}"
             ),
-            StoreError::DuplicateEventId { id, detail } => {
-                write!(f, "duplicate event id {id}: {detail}")
+            // KurrentDB's wording (`Grpc/RpcExceptions.cs`).
+            StoreError::StreamNotFound { stream } => {
+                write!(f, "Event stream '{stream}' is not found.")
             }
-            StoreError::InvalidEvent(message) => f.write_str(message),
-            StoreError::EventTooLarge { index, size, limit } => write!(
+            StoreError::StreamDeleted { stream } => write!(
                 f,
-                "event {index} is too large: its data and metadata take {size} bytes, the limit is {limit}"
+                "Event stream '{stream}' is deleted. It was soft-deleted: append with any, no_stream or its last version to write to it again"
+            ),
+            StoreError::InvalidEvent(message) => f.write_str(message),
+            StoreError::MaximumAppendSizeExceeded {
+                size,
+                limit,
+                index,
+                event_size,
+            } => write!(
+                f,
+                "Maximum Append Size of {limit} Exceeded. This append's data and metadata take {size} bytes; event {index} ({event_size} bytes) is where it passes the limit"
             ),
             StoreError::InvalidArgument(message) => f.write_str(message),
-            StoreError::StreamOwned { stream, projection } => write!(
-                f,
-                "stream '{stream}' is written by projection '{projection}', and only it may append there; reset or delete the projection to release it"
-            ),
             StoreError::SandboxNotEmpty { events } => write!(
                 f,
                 "this sandbox already has {events} event{}, and the sample loads only into an empty one; open a new sandbox for it, such as ?sandbox=sample",

@@ -11,8 +11,11 @@ use serde_json::value::RawValue;
 use super::error::StoreError;
 use super::metadata::correlation_id_of;
 
-/// The most bytes one event's serialized data plus metadata may take.
-pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+/// The most bytes one append's data plus metadata may take, summed over
+/// its batch: KurrentDB's `MaxAppendSize` as it was up to v25.0 (1 MiB).
+/// KurrentDB's default is 256 MiB since v25.1; a browser tab keeps the
+/// smaller one.
+pub const MAX_APPEND_BYTES: usize = 1024 * 1024;
 /// The longest stream name, in characters.
 pub const MAX_STREAM_NAME_CHARS: usize = 256;
 
@@ -45,8 +48,16 @@ pub struct ProposedEvent {
     pub id_given: bool,
     pub event_type: String,
     pub data: Box<RawValue>,
-    pub metadata: Box<RawValue>,
+    /// `None`: appended without metadata, which is not the same as `{}`.
+    pub metadata: Option<Box<RawValue>>,
     pub correlation_id: Option<String>,
+}
+
+impl ProposedEvent {
+    /// What this event counts towards [`MAX_APPEND_BYTES`].
+    pub fn size(&self) -> usize {
+        self.data.get().len() + self.metadata.as_ref().map_or(0, |m| m.get().len())
+    }
 }
 
 /// An event as the store holds it.
@@ -61,7 +72,9 @@ pub struct RecordedEvent {
     #[serde(rename = "type")]
     pub event_type: String,
     pub data: Box<RawValue>,
-    pub metadata: Box<RawValue>,
+    /// `None` when the event was appended without metadata; the API
+    /// gives `null` then.
+    pub metadata: Option<Box<RawValue>>,
     /// ISO-8601 UTC with milliseconds.
     pub created: String,
 }
@@ -76,17 +89,18 @@ impl PartialEq for RecordedEvent {
             && self.version == other.version
             && self.event_type == other.event_type
             && self.data.get() == other.data.get()
-            && self.metadata.get() == other.metadata.get()
+            && self.metadata.as_deref().map(RawValue::get)
+                == other.metadata.as_deref().map(RawValue::get)
             && self.created == other.created
     }
 }
 
 impl RecordedEvent {
     pub fn correlation_id(&self) -> Option<String> {
-        correlation_id_of(&self.metadata)
+        self.metadata.as_deref().and_then(correlation_id_of)
     }
 
-    pub fn category(&self) -> &str {
+    pub fn category(&self) -> Option<&str> {
         category_of(&self.stream)
     }
 }
@@ -121,17 +135,83 @@ pub struct ResolvedEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamInfo {
     pub stream: String,
-    pub category: String,
+    /// Absent from the stored row when the stream has none, so the sparse
+    /// `category` index skips it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     /// The version of the last event.
     pub version: u64,
     /// Events still visible: those from `truncate_before` on.
     pub count: u64,
     pub created: String,
     pub updated: String,
-    /// Versions below this are soft-deleted (EventStoreDB's `$tb`): hidden
-    /// from reads, while versions and positions are never reused.
-    #[serde(default, rename = "truncateBefore")]
+    /// Versions below this are hidden from reads (KurrentDB's `$tb`), while
+    /// versions and positions are never reused. [`SOFT_DELETED`] while the
+    /// stream is soft-deleted. Absent from the stored row while 0, so the
+    /// sparse `truncate_before` index holds only streams that hide events.
+    #[serde(
+        default,
+        rename = "truncateBefore",
+        skip_serializing_if = "is_zero",
+        serialize_with = "truncate_before::serialize",
+        deserialize_with = "truncate_before::deserialize"
+    )]
     pub truncate_before: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// `$tb` of a soft-deleted stream: KurrentDB's `EventNumber.DeletedStream`
+/// (`long.MaxValue`), so every version is below it.
+pub const SOFT_DELETED: u64 = i64::MAX as u64;
+
+/// `truncateBefore` as IndexedDB holds it: a JS number. [`SOFT_DELETED`]
+/// is above 2^53, so it is stored as the nearest double (2^63, which
+/// compares above every real version) and read back as [`SOFT_DELETED`].
+mod truncate_before {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    use super::SOFT_DELETED;
+
+    /// Integers up to this are exact in a double.
+    const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+    pub fn serialize<S: Serializer>(tb: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+        if *tb > MAX_SAFE_INTEGER {
+            serializer.serialize_f64(*tb as f64)
+        } else {
+            serializer.serialize_u64(*tb)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        struct Tb;
+        impl Visitor<'_> for Tb {
+            type Value = u64;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a version number")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<u64, E> {
+                Ok(n.min(SOFT_DELETED))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<u64, E> {
+                u64::try_from(n).map_err(|_| E::custom(format!("truncateBefore {n} is negative")))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<u64, E> {
+                if n >= SOFT_DELETED as f64 {
+                    Ok(SOFT_DELETED)
+                } else if n >= 0.0 && n.fract() == 0.0 {
+                    Ok(n as u64)
+                } else {
+                    Err(E::custom(format!("truncateBefore {n} is not a version")))
+                }
+            }
+        }
+        deserializer.deserialize_any(Tb)
+    }
 }
 
 impl StreamInfo {
@@ -139,14 +219,21 @@ impl StreamInfo {
         is_system_stream(&self.stream)
     }
 
-    /// Soft-deleted: every event so far is hidden.
+    /// Soft-deleted: every event is hidden. KurrentDB's mark is `$tb` =
+    /// [`SOFT_DELETED`]; rows of schema v3 and before hid every event with
+    /// `version + 1`, which this reads the same way.
     pub fn is_deleted(&self) -> bool {
-        self.count == 0
+        self.truncate_before > self.version
     }
 
-    /// Hides every event so far; the next append continues the versions.
+    /// Whether an event of this stream is hidden from reads.
+    pub fn hides(&self, version: u64) -> bool {
+        version < self.truncate_before
+    }
+
+    /// Hides every event; the next append continues the versions.
     pub fn soft_delete(&mut self) {
-        self.truncate_before = self.version + 1;
+        self.truncate_before = SOFT_DELETED;
         self.count = 0;
     }
 }
@@ -158,12 +245,20 @@ pub const SYSTEM_PREFIX: char = '$';
 /// Between the version and the stream in a link's data (`"3@account-1"`).
 pub const LINK_SEPARATOR: char = '@';
 
-/// The category of a stream is the text before its first `-`; a name without
-/// one is its own category (`account-42` → `account`).
-pub fn category_of(stream: &str) -> &str {
+/// The category of a stream is the text before its first `-`, when that
+/// text is not empty and the stream is not a system stream
+/// (`account-42-x` → `account`). `ledger`, `-x` and `$ce-account` have
+/// none. This is KurrentDB's `$by_category` rule
+/// (`StreamCategoryExtractorByFirstSeparator.GetCategoryByStreamId`), and
+/// the one place the sandbox states it.
+pub fn category_of(stream: &str) -> Option<&str> {
+    if is_system_stream(stream) {
+        return None;
+    }
     stream
         .split_once(CATEGORY_SEPARATOR)
-        .map_or(stream, |(category, _)| category)
+        .map(|(category, _)| category)
+        .filter(|category| !category.is_empty())
 }
 
 /// System streams (`$`-prefixed) are allowed but hidden from default lists.
@@ -209,8 +304,11 @@ pub fn validate_event(
         .data
         .ok_or_else(|| invalid("data is missing; use {} for an event without data".into()))?;
     let metadata = match input.metadata {
-        None => empty_object(),
-        Some(raw) if raw.get().trim_start().starts_with('{') => raw,
+        // `null` as well as no field: an event read back (`metadata: null`)
+        // appends again as it was.
+        None => None,
+        Some(raw) if raw.get() == "null" => None,
+        Some(raw) if raw.get().trim_start().starts_with('{') => Some(raw),
         Some(raw) => {
             return Err(invalid(format!(
                 "metadata must be a JSON object, not {}",
@@ -226,15 +324,7 @@ pub fn validate_event(
         }
         Some(other) => return Err(invalid(format!("id must be a UUID string, not {other}"))),
     };
-    let size = data.get().len() + metadata.get().len();
-    if size > MAX_EVENT_BYTES {
-        return Err(StoreError::EventTooLarge {
-            index,
-            size,
-            limit: MAX_EVENT_BYTES,
-        });
-    }
-    let correlation_id = correlation_id_of(&metadata);
+    let correlation_id = metadata.as_deref().and_then(correlation_id_of);
     Ok(ProposedEvent {
         id,
         id_given,
@@ -245,7 +335,10 @@ pub fn validate_event(
     })
 }
 
-/// Checks a whole batch: at least one event, each valid, no id twice.
+/// Checks a whole batch: at least one event, each valid, and no more than
+/// [`MAX_APPEND_BYTES`] in all. The same id may appear twice: KurrentDB
+/// writes both (`ClientAPI/append_to_stream.cs`
+/// `multiple_idempotent_writes_with_same_id_bug_case`).
 pub fn validate_batch(
     inputs: Vec<InputEvent>,
     fresh_id: &mut dyn FnMut() -> String,
@@ -260,19 +353,30 @@ pub fn validate_batch(
         .enumerate()
         .map(|(index, input)| validate_event(index, input, fresh_id))
         .collect::<Result<Vec<_>, _>>()?;
-    for (index, event) in batch.iter().enumerate() {
-        if let Some(first) = batch[..index].iter().position(|e| e.id == event.id) {
-            return Err(StoreError::DuplicateEventId {
-                id: event.id.clone(),
-                detail: format!("events {first} and {index} of this batch share it"),
-            });
-        }
-    }
+    check_append_size(&batch)?;
     Ok(batch)
 }
 
-fn empty_object() -> Box<RawValue> {
-    RawValue::from_string("{}".to_string()).expect("{} is JSON")
+/// KurrentDB's `MaxAppendSize`: the data and metadata of the whole batch
+/// (`Grpc/Streams.Append.cs`). The error names the event that crosses it.
+pub fn check_append_size(batch: &[ProposedEvent]) -> Result<(), StoreError> {
+    let mut total = 0;
+    let mut crossing = None;
+    for (index, event) in batch.iter().enumerate() {
+        total += event.size();
+        if total > MAX_APPEND_BYTES && crossing.is_none() {
+            crossing = Some((index, event.size()));
+        }
+    }
+    match crossing {
+        None => Ok(()),
+        Some((index, event_size)) => Err(StoreError::MaximumAppendSizeExceeded {
+            size: total,
+            limit: MAX_APPEND_BYTES,
+            index,
+            event_size,
+        }),
+    }
 }
 
 /// Lower-cases a UUID in 8-4-4-4-12 hex form, or `None` when it is not one.
@@ -326,162 +430,5 @@ pub fn uuid_v4_from_bytes(mut bytes: [u8; 16]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(json: &str) -> InputEvent {
-        serde_json::from_str(json).unwrap()
-    }
-
-    fn check(json: &str) -> Result<ProposedEvent, StoreError> {
-        validate_event(0, input(json), &mut || {
-            "00000000-0000-4000-8000-000000000000".into()
-        })
-    }
-
-    #[test]
-    fn categories_are_the_text_before_the_first_dash() {
-        for (stream, category) in [
-            ("account-42", "account"),
-            ("account-42-x", "account"),
-            ("ledger", "ledger"),
-            ("-x", ""),
-            ("$ce-account", "$ce"),
-        ] {
-            assert_eq!(category_of(stream), category, "{stream}");
-        }
-    }
-
-    #[test]
-    fn stream_names_must_be_non_empty_and_at_most_256_characters() {
-        assert!(validate_stream_name("a").is_ok());
-        assert!(validate_stream_name(&"é".repeat(256)).is_ok());
-        assert!(validate_stream_name("").is_err());
-        assert!(validate_stream_name("   ").is_err());
-        let long = validate_stream_name(&"a".repeat(257)).unwrap_err();
-        assert!(long.to_string().contains("257"), "{long}");
-    }
-
-    #[test]
-    fn a_valid_event_keeps_its_json_and_gets_an_id_and_empty_metadata() {
-        let event = check(r#"{"type":"Deposited","data":{"amount":5}}"#).unwrap();
-        assert_eq!(event.event_type, "Deposited");
-        assert_eq!(event.data.get(), r#"{"amount":5}"#);
-        assert_eq!(event.metadata.get(), "{}");
-        assert_eq!(event.id, "00000000-0000-4000-8000-000000000000");
-    }
-
-    #[test]
-    fn null_and_scalars_are_valid_data() {
-        for data in ["null", "3", "\"x\"", "[1,2]"] {
-            let event = check(&format!(r#"{{"type":"T","data":{data}}}"#)).unwrap();
-            assert_eq!(event.data.get(), data);
-        }
-    }
-
-    #[test]
-    fn bad_events_name_what_is_wrong() {
-        let cases = [
-            (r#"{"data":{}}"#, "type is missing"),
-            (r#"{"type":"","data":{}}"#, "type is empty"),
-            (r#"{"type":5,"data":{}}"#, "type must be a non-empty string"),
-            (r#"{"type":"T"}"#, "data is missing"),
-            (
-                r#"{"type":"T","data":{},"metadata":[1]}"#,
-                "metadata must be a JSON object",
-            ),
-            (
-                r#"{"type":"T","data":{},"id":"nope"}"#,
-                "id 'nope' is not a UUID",
-            ),
-            (
-                r#"{"type":"T","data":{},"id":7}"#,
-                "id must be a UUID string",
-            ),
-        ];
-        for (json, message) in cases {
-            let error = check(json).unwrap_err();
-            assert_eq!(error.name(), "InvalidEvent", "{json}");
-            assert!(error.to_string().contains(message), "{json}: {error}");
-        }
-    }
-
-    #[test]
-    fn ids_are_normalized_to_lower_case() {
-        let event =
-            check(r#"{"type":"T","data":{},"id":"ABCDEF01-2345-4678-9ABC-DEF012345678"}"#).unwrap();
-        assert_eq!(event.id, "abcdef01-2345-4678-9abc-def012345678");
-    }
-
-    #[test]
-    fn correlation_id_is_read_from_metadata() {
-        let event = check(r#"{"type":"T","data":{},"metadata":{"$correlationId":"c-1"}}"#).unwrap();
-        assert_eq!(event.correlation_id.as_deref(), Some("c-1"));
-    }
-
-    #[test]
-    fn data_plus_metadata_over_one_mebibyte_is_too_large() {
-        let big = "x".repeat(MAX_EVENT_BYTES);
-        let error = check(&format!(r#"{{"type":"T","data":"{big}"}}"#)).unwrap_err();
-        assert_eq!(error.name(), "EventTooLarge");
-        let just_fits = "x".repeat(MAX_EVENT_BYTES - 2 - 2);
-        assert!(check(&format!(r#"{{"type":"T","data":"{just_fits}"}}"#)).is_ok());
-    }
-
-    #[test]
-    fn a_batch_rejects_emptiness_and_repeated_ids() {
-        let mut ids = || "00000000-0000-4000-8000-000000000000".to_string();
-        assert_eq!(
-            validate_batch(vec![], &mut ids).unwrap_err().name(),
-            "InvalidEvent"
-        );
-        let twice = vec![
-            input(r#"{"type":"T","data":{}}"#),
-            input(r#"{"type":"T","data":{}}"#),
-        ];
-        let error = validate_batch(twice, &mut ids).unwrap_err();
-        assert_eq!(error.name(), "DuplicateEventId");
-        assert!(error.to_string().contains("events 0 and 1"), "{error}");
-    }
-
-    #[test]
-    fn a_link_names_the_version_and_stream_it_points_to() {
-        let link = RecordedEvent {
-            stream: "out".into(),
-            version: 0,
-            position: 9,
-            id: "x".into(),
-            event_type: LINK_EVENT_TYPE.into(),
-            data: RawValue::from_string(r#""3@account-1""#.into()).unwrap(),
-            metadata: empty_object(),
-            created: "1970-01-01T00:00:00.000Z".into(),
-        };
-        assert_eq!(link.link_target(), Some((3, "account-1".to_string())));
-        let plain = RecordedEvent {
-            event_type: "T".into(),
-            ..link.clone()
-        };
-        assert_eq!(plain.link_target(), None);
-        let broken = RecordedEvent {
-            data: RawValue::from_string("\"x\"".into()).unwrap(),
-            ..link
-        };
-        assert_eq!(broken.link_target(), None);
-    }
-
-    #[test]
-    fn derived_ids_are_stable_and_keep_parts_apart() {
-        let id = derived_uuid(&["p", "0", "12", "0"]);
-        assert_eq!(id, derived_uuid(&["p", "0", "12", "0"]));
-        assert!(normalize_uuid(&id).is_some());
-        assert_ne!(id, derived_uuid(&["p", "0", "1", "20"]));
-        assert_ne!(id, derived_uuid(&["p", "1", "12", "0"]));
-    }
-
-    #[test]
-    fn uuid_v4_sets_version_and_variant_bits() {
-        let id = uuid_v4_from_bytes([0xff; 16]);
-        assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
-        assert!(normalize_uuid(&id).is_some());
-    }
-}
+#[path = "event_tests.rs"]
+mod tests;

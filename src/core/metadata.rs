@@ -43,6 +43,21 @@ pub fn causation_ids_of(metadata: &RawValue) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// `$p`, the position of the event that caused this one, as KurrentDB tags
+/// what a projection emits (the sandbox's projections do too). It lets the
+/// cause be read straight from `$all`.
+pub fn source_position_of(metadata: &RawValue) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Source {
+        #[serde(rename = "$p")]
+        position: Option<serde_json::Value>,
+    }
+    serde_json::from_str::<Source>(metadata.get())
+        .ok()?
+        .position?
+        .as_u64()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +74,14 @@ mod tests {
         );
         assert_eq!(correlation_id_of(&raw(r#"{"$correlationId":7}"#)), None);
         assert_eq!(correlation_id_of(&raw("{}")), None);
+    }
+
+    #[test]
+    fn a_source_position_is_a_whole_number_p() {
+        assert_eq!(source_position_of(&raw(r#"{"$p":12,"$c":12}"#)), Some(12));
+        assert_eq!(source_position_of(&raw(r#"{"$p":"12"}"#)), None);
+        assert_eq!(source_position_of(&raw(r#"{"$p":-1}"#)), None);
+        assert_eq!(source_position_of(&raw("{}")), None);
     }
 
     #[test]

@@ -13,13 +13,15 @@ pub mod metadata;
 pub mod pretty;
 pub mod projection;
 pub mod read;
+pub mod soft_delete;
 pub mod time;
 
 pub use append::{
-    decide_append, decide_soft_delete, metadata_stream_of, AppendDecision, AppendFacts,
-    AppendResult, SoftDelete, StoredEventRef,
+    decide_append, versions_to_compare, AppendDecision, AppendFacts, AppendResult, StoredEventRef,
+    Writes,
 };
 pub use error::StoreError;
 pub use event::{InputEvent, ProposedEvent, RecordedEvent, StreamInfo};
 pub use expected_version::{ExpectedVersion, StreamState};
 pub use read::{Direction, ReadRequest};
+pub use soft_delete::{decide_soft_delete, metadata_stream_of};

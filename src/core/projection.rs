@@ -10,6 +10,73 @@ pub const MAX_PROJECTION_NAME_CHARS: usize = 200;
 /// How many `log()` lines a projection keeps (the newest).
 pub const KEPT_LOG_LINES: usize = 500;
 
+/// KurrentDB's standard (system) projections, which index the log into
+/// link streams. Each is the only writer of the streams it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SystemProjection {
+    pub name: &'static str,
+    /// What it writes, for people: the stream name with a placeholder.
+    pub writes: &'static str,
+    /// The prefix of every stream it writes (all of `$streams` is one).
+    pub stream_prefix: &'static str,
+}
+
+/// The five, in the order KurrentDB's UI lists them.
+pub const SYSTEM_PROJECTIONS: [SystemProjection; 5] = [
+    SystemProjection {
+        name: "$by_category",
+        writes: "$ce-{category}",
+        stream_prefix: "$ce-",
+    },
+    SystemProjection {
+        name: "$by_correlation_id",
+        writes: "$bc-{correlationId}",
+        stream_prefix: "$bc-",
+    },
+    SystemProjection {
+        name: "$by_event_type",
+        writes: "$et-{eventType}",
+        stream_prefix: "$et-",
+    },
+    SystemProjection {
+        name: "$stream_by_category",
+        writes: "$category-{category}",
+        stream_prefix: "$category-",
+    },
+    SystemProjection {
+        name: "$streams",
+        writes: "$streams",
+        stream_prefix: "$streams",
+    },
+];
+
+impl SystemProjection {
+    pub fn named(name: &str) -> Option<&'static SystemProjection> {
+        SYSTEM_PROJECTIONS.iter().find(|p| p.name == name)
+    }
+
+    /// The system projection that writes `stream`, if one does, and what
+    /// follows its prefix (the category, type or correlation id).
+    pub fn writing(stream: &str) -> Option<(&'static SystemProjection, &str)> {
+        SYSTEM_PROJECTIONS.iter().find_map(|p| {
+            let rest = stream.strip_prefix(p.stream_prefix)?;
+            let whole = p.stream_prefix == p.writes;
+            match (whole, rest.is_empty()) {
+                (true, true) | (false, false) => Some((p, rest)),
+                _ => None,
+            }
+        })
+    }
+
+    /// Its source, as KurrentDB names a built-in handler.
+    pub fn source(&self) -> String {
+        format!("{NATIVE_SOURCE_PREFIX}{}", self.name)
+    }
+}
+
+/// The start of a built-in handler's source; no user source may start so.
+pub const NATIVE_SOURCE_PREFIX: &str = "native:";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ProjectionMode {
@@ -79,6 +146,14 @@ pub struct ProjectionRecord {
     /// the row so a reload shows them again.
     #[serde(default)]
     pub logs: Vec<LogLine>,
+    /// Whether `emit`, `linkTo` and `linkStreamTo` may write (KurrentDB's
+    /// `emitEnabled`, off unless asked for).
+    #[serde(default)]
+    pub emit_enabled: bool,
+    /// The streams its source reads (`$ce-{c}` for `fromCategory(c)`), as
+    /// the worker last defined it; none for `fromAll()`.
+    #[serde(default)]
+    pub reads: Vec<String>,
 }
 
 /// One `log()` line and the event that produced it; the event's fields are
@@ -109,7 +184,43 @@ impl ProjectionRecord {
             generation: 0,
             emitted_streams: Vec::new(),
             logs: Vec::new(),
+            emit_enabled: false,
+            reads: Vec::new(),
         }
+    }
+
+    /// A system projection's first row: running, and allowed to write, as
+    /// a KurrentDB node started with its standard projections.
+    pub fn system(projection: &SystemProjection) -> ProjectionRecord {
+        ProjectionRecord {
+            emit_enabled: true,
+            ..ProjectionRecord::new(
+                projection.name,
+                &projection.source(),
+                ProjectionMode::Continuous,
+            )
+        }
+    }
+
+    pub fn system_projection(&self) -> Option<&'static SystemProjection> {
+        SystemProjection::named(&self.name).filter(|p| self.source == p.source())
+    }
+
+    /// New code, as KurrentDB's `UpdateQuery`: the checkpoint, states and
+    /// outputs are kept, and processing goes on from the checkpoint with
+    /// the new source. A faulted projection runs again, from the
+    /// checkpoint of its last good event. `emit_enabled` is kept when not
+    /// given.
+    pub fn update(&mut self, source: &str, emit_enabled: Option<bool>) {
+        self.source = source.to_string();
+        if let Some(emit_enabled) = emit_enabled {
+            self.emit_enabled = emit_enabled;
+        }
+        if self.status == ProjectionStatus::Faulted {
+            self.status = ProjectionStatus::Running;
+        }
+        self.reason = None;
+        self.fault_line = None;
     }
 
     /// Back to the start: no states, nothing processed, running again. It
@@ -119,6 +230,8 @@ impl ProjectionRecord {
         *self = ProjectionRecord {
             generation: self.generation + 1,
             emitted_streams: std::mem::take(&mut self.emitted_streams),
+            emit_enabled: self.emit_enabled,
+            reads: std::mem::take(&mut self.reads),
             ..ProjectionRecord::new(&self.name, &self.source, self.mode)
         };
     }
@@ -135,11 +248,12 @@ impl ProjectionRecord {
     }
 
     /// Whether `stored` is still the run this row describes: same
-    /// generation, same source, same status. Another tab that reset,
+    /// generation, same source and emit setting, same status. Another tab that reset,
     /// changed or stopped the projection makes it differ.
     pub fn same_run_as(&self, stored: &ProjectionRecord) -> bool {
         self.generation == stored.generation
             && self.source == stored.source
+            && self.emit_enabled == stored.emit_enabled
             && self.status == stored.status
     }
 
@@ -192,6 +306,56 @@ pub fn validate_projection_name(name: &str) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // KurrentDB: ManagedProjection.UpdateQuery keeps the epoch, so the
+    // checkpoint and the state carry over (Management.Tests
+    // updating_projections/updating_projection_sources).
+    #[test]
+    fn each_link_stream_has_one_system_projection_writing_it() {
+        let writer = |stream| SystemProjection::writing(stream).map(|(p, rest)| (p.name, rest));
+        assert_eq!(writer("$ce-account"), Some(("$by_category", "account")));
+        assert_eq!(
+            writer("$et-Deposited"),
+            Some(("$by_event_type", "Deposited"))
+        );
+        assert_eq!(writer("$bc-c-1"), Some(("$by_correlation_id", "c-1")));
+        assert_eq!(
+            writer("$category-account"),
+            Some(("$stream_by_category", "account"))
+        );
+        assert_eq!(writer("$streams"), Some(("$streams", "")));
+        for stream in ["$ce-", "$streamsx", "account-1", "$$account-1", "$et"] {
+            assert_eq!(writer(stream), None, "{stream}");
+        }
+        let record = ProjectionRecord::system(&SYSTEM_PROJECTIONS[0]);
+        assert_eq!(record.source, "native:$by_category");
+        assert!(record.emit_enabled);
+        assert!(record.system_projection().is_some());
+        let user = ProjectionRecord::new("$by_category", "fromAll()", ProjectionMode::Continuous);
+        assert!(user.system_projection().is_none());
+    }
+
+    #[test]
+    fn update_keeps_the_checkpoint_and_generation_and_clears_a_fault() {
+        let mut record = ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous);
+        record.position = 41;
+        record.events_processed = 42;
+        record.checkpoint = Some("{\"position\":41}".into());
+        record.generation = 3;
+        record.emit_enabled = true;
+        record.fault("threw".into(), Some(2));
+        record.update("fromAll().when({})", None);
+        assert_eq!(record.source, "fromAll().when({})");
+        assert_eq!(record.position, 41);
+        assert_eq!(record.events_processed, 42);
+        assert_eq!(record.checkpoint.as_deref(), Some("{\"position\":41}"));
+        assert_eq!(record.generation, 3);
+        assert!(record.emit_enabled, "not given, so kept");
+        assert_eq!(record.status, ProjectionStatus::Running);
+        assert_eq!((record.reason.clone(), record.fault_line), (None, None));
+        record.update("fromAll().when({})", Some(false));
+        assert!(!record.emit_enabled);
+    }
 
     #[test]
     fn reset_forgets_progress_and_fault_but_keeps_source_and_streams() {

@@ -99,6 +99,14 @@ impl ProjectionHost {
                 return Pass::Ended;
             }
         };
+        if projection.record.borrow().system_projection().is_some() {
+            if projection.record.borrow().position >= head {
+                return Pass::CaughtUp;
+            }
+            self.system_pass(projection, head);
+            return Pass::Progressed;
+        }
+        let head = self.readable_head(&projection.record.borrow().reads, head);
         if projection.record.borrow().position >= head {
             return Pass::CaughtUp;
         }
@@ -119,6 +127,8 @@ impl ProjectionHost {
         if projection.epoch.get() != epoch {
             return Pass::Stale;
         }
+        // Known for certain only now that the worker defined the source.
+        let head = self.readable_head(&worker.reads(), head);
         let record = projection.record.borrow().clone();
         let run = RunSpec::of(&record);
         let outcome = self.run_watched(&run, worker, head).await;
@@ -282,7 +292,10 @@ impl ProjectionHost {
         let (worker, progress) = self.spawn_defined(&RunSpec::of(&record)).await?;
         let worker = Rc::new(worker);
         if projection.epoch.get() == epoch {
-            set_progress(&mut projection.record.borrow_mut(), &progress);
+            let mut record = projection.record.borrow_mut();
+            set_progress(&mut record, &progress);
+            record.reads = worker.reads();
+            drop(record);
             *projection.worker.borrow_mut() = Some(Rc::clone(&worker));
         }
         Ok(worker)

@@ -13,11 +13,12 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::protocol::{Checkpoint, Reply, Request};
 use super::scheduler::{RunState, Schedule};
+use super::system::refuse_native_source;
 use super::tabs::Tabs;
 use super::worker::ReducerWorker;
 use super::{HostNews, Lifecycle, ProjectionError};
 use crate::core::projection::{
-    validate_projection_name, ProjectionMode, ProjectionRecord, ProjectionStatus,
+    validate_projection_name, ProjectionMode, ProjectionRecord, ProjectionStatus, SystemProjection,
 };
 use crate::core::StoreError;
 use crate::storage::indexeddb::IndexedDbStore;
@@ -75,12 +76,12 @@ impl ProjectionHost {
         });
         host.listen_to_other_tabs();
         for record in host.store.projections().await? {
-            let name = record.name.clone();
             host.projections
                 .borrow_mut()
-                .insert(name.clone(), Rc::new(Projection::new(record)));
-            host.kick(&name);
+                .insert(record.name.clone(), Rc::new(Projection::new(record)));
         }
+        host.ensure_system_projections().await?;
+        host.appended();
         Ok(host)
     }
 
@@ -100,6 +101,9 @@ impl ProjectionHost {
 
     /// The projection that writes `stream`, if one does.
     pub fn owner_of(&self, stream: &str) -> Option<String> {
+        if let Some((system, _)) = SystemProjection::writing(stream) {
+            return Some(system.name.to_string());
+        }
         self.projections
             .borrow()
             .values()
@@ -178,12 +182,23 @@ impl ProjectionHost {
         self.get(&name).is_ok_and(|p| Rc::ptr_eq(&p, projection))
     }
 
-    pub async fn create(self: &Rc<Self>, name: &str, source: &str) -> Result<(), ProjectionError> {
+    /// A new continuous projection, running; `emit_enabled` as KurrentDB's
+    /// `emitEnabled` (off unless asked for).
+    pub async fn create(
+        self: &Rc<Self>,
+        name: &str,
+        source: &str,
+        emit_enabled: bool,
+    ) -> Result<(), ProjectionError> {
         validate_projection_name(name)?;
+        refuse_native_source(source)?;
         if self.projections.borrow().contains_key(name) {
             return Err(ProjectionError::Exists(name.to_string()));
         }
-        let record = ProjectionRecord::new(name, source, ProjectionMode::Continuous);
+        let record = ProjectionRecord {
+            emit_enabled,
+            ..ProjectionRecord::new(name, source, ProjectionMode::Continuous)
+        };
         self.store.save_projection(&record).await?;
         self.projections
             .borrow_mut()
@@ -206,45 +221,64 @@ impl ProjectionHost {
         }
     }
 
-    /// New source: the states are thrown away and it runs again from 0.
-    pub async fn update(self: &Rc<Self>, name: &str, source: &str) -> Result<(), ProjectionError> {
-        self.reset_with(name, Some(source)).await
-    }
-
-    async fn reset(self: &Rc<Self>, name: &str) -> Result<(), ProjectionError> {
-        self.reset_with(name, None).await
-    }
-
-    /// Back to position 0 and running, with a new source if one is given.
-    /// The pass under
-    /// way ends first, so nothing of the old generation is written after
-    /// this. The new generation's row is saved before the old outputs are
-    /// hidden: from then on another tab's old run is fenced off, and what it
-    /// wrote before is hidden too. The streams it emitted to are
-    /// soft-deleted (their versions never reused) and written again by the
-    /// re-run; a stream the page had no time to hide is hidden by that
-    /// re-run (`output.rs`).
-    async fn reset_with(
+    /// New code, as KurrentDB's update: the states and checkpoint are kept,
+    /// and the projection goes on from its last saved checkpoint with the
+    /// new source (the events after that checkpoint are folded again, by the
+    /// new code). A stopped projection stays stopped; a faulted one runs
+    /// again. `emit_enabled` is kept when `None`. To start over, reset.
+    pub async fn update(
         self: &Rc<Self>,
         name: &str,
-        source: Option<&str>,
+        source: &str,
+        emit_enabled: Option<bool>,
     ) -> Result<(), ProjectionError> {
+        refuse_native_source(source)?;
+        self.refuse_for_system(name, |_| {
+            "its code is KurrentDB's built-in handler; it can be stopped, started and reset".into()
+        })?;
         let projection = self.get(name)?;
+        let status = projection.record.borrow().status;
+        // The pass under way ends first: none of the old code's work is
+        // written after the new code is saved.
         self.quiesce(&projection).await;
         {
             let mut record = projection.record.borrow_mut();
-            if let Some(source) = source {
-                record.source = source.to_string();
-            }
-            record.reset();
+            record.status = status;
+            record.update(source, emit_enabled);
         }
+        self.publish_row(&projection).await?;
+        self.kick(name);
+        Ok(())
+    }
+
+    /// Back to position 0 and running. The pass under way ends first, so
+    /// nothing of the old generation is written after this. The new
+    /// generation's row is saved before the old outputs are hidden: from
+    /// then on another tab's old run is fenced off, and what it wrote
+    /// before is hidden too. The streams it emitted to are soft-deleted
+    /// (their versions never reused) and written again by the re-run; a
+    /// stream the page had no time to hide is hidden by that re-run
+    /// (`output.rs`).
+    async fn reset(self: &Rc<Self>, name: &str) -> Result<(), ProjectionError> {
+        let projection = self.get(name)?;
+        self.quiesce(&projection).await;
+        projection.record.borrow_mut().reset();
         self.publish_row(&projection).await?;
         let owned = projection.record.borrow().emitted_streams.clone();
         for stream in &owned {
             self.store.soft_delete(stream).await?;
         }
+        self.kick_readers_of(&projection);
         self.kick(name);
         Ok(())
+    }
+
+    /// A system projection moved (stopped, started, reset): the
+    /// projections reading its link streams may fold again.
+    fn kick_readers_of(self: &Rc<Self>, projection: &Projection) {
+        if projection.record.borrow().system_projection().is_some() {
+            self.appended();
+        }
     }
 
     /// Stops the projection's runs in this tab and waits until the pass
@@ -265,6 +299,11 @@ impl ProjectionHost {
 
     async fn stop(&self, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
+        if projection.record.borrow().system_projection().is_some() {
+            // It stops where `$all` ends now: its link streams show no
+            // later event until it starts again.
+            self.system_pass(&projection, self.head().await?);
+        }
         projection.record.borrow_mut().status = ProjectionStatus::Stopped;
         // Only a faulted projection shows its last good states.
         projection.last_good.borrow_mut().take();
@@ -288,11 +327,15 @@ impl ProjectionHost {
             record.fault_line = None;
         }
         self.publish_row(&projection).await?;
+        self.kick_readers_of(&projection);
         self.kick(name);
         Ok(())
     }
 
     async fn delete(&self, name: &str) -> Result<(), ProjectionError> {
+        self.refuse_for_system(name, |_| {
+            "it can be stopped, started and reset, not deleted".into()
+        })?;
         let projection = self.get(name)?;
         // A pass under way must end here, not save the row back.
         self.quiesce(&projection).await;

@@ -6,17 +6,21 @@
 //! - `protocol`: the typed contract with the worker;
 //! - `scheduler`: when to fold and when to save (pure);
 //! - `output`: emitted and linked events, written exactly once;
+//! - `link_streams`: the system projections' link streams, served from
+//!   the store's indexes;
 //! - `worker`: one worker, its requests and its watchdog (browser);
 //! - `host`: lifecycle and rows; `catch_up`: folding after appends;
 //!   `run`: one run of a worker under the watchdog, up to a position;
 //!   `states`: reading states once caught up (or as of a fault), and
 //!   queries (browser);
+//! - `system`: the system projections, which have no worker (browser);
 //! - `tabs`: other tabs' commands (browser).
 //!
 //! **Invariant:** reducer code never runs on the page's thread, and a failing
 //! reducer cannot touch the store: the worker only reads, and the host writes
 //! nothing but the projection's own row and outputs.
 
+pub mod link_streams;
 pub mod output;
 pub mod protocol;
 pub mod scheduler;
@@ -29,6 +33,8 @@ mod host;
 mod run;
 #[cfg(target_arch = "wasm32")]
 mod states;
+#[cfg(target_arch = "wasm32")]
+mod system;
 #[cfg(target_arch = "wasm32")]
 mod tabs;
 #[cfg(target_arch = "wasm32")]

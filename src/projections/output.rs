@@ -196,6 +196,15 @@ enum Tail {
     /// It is an older generation's output that a reset should have hidden
     /// (the page closed mid-reset): hide the stream, then look again.
     OlderGeneration,
+    /// It carries no projection's tags: someone else appended it.
+    Foreign,
+}
+
+/// KurrentDB's reason when an emitted stream's last event is not the
+/// projection's (`EmittedStream`); the sandbox names the projection
+/// where KurrentDB gives its numeric id.
+fn written_from_outside(stream: &str, projection: &str) -> String {
+    format!("The '{stream}' stream managed by projection {projection} has been written to from the outside.")
 }
 
 /// Judges by the stream's last event: that event itself, or, when a writer
@@ -205,7 +214,10 @@ fn tail(outputs: &[Output], generation: u64, last: &RecordedEvent) -> Tail {
     if let Some(index) = outputs.iter().position(|output| output.event.id == last.id) {
         return Tail::Stored(index + 1);
     }
-    let metadata = serde_json::from_str::<serde_json::Value>(last.metadata.get()).ok();
+    let metadata = last
+        .metadata
+        .as_deref()
+        .and_then(|m| serde_json::from_str::<serde_json::Value>(m.get()).ok());
     let tag = |key: &str| {
         metadata
             .as_ref()
@@ -220,8 +232,7 @@ fn tail(outputs: &[Output], generation: u64, last: &RecordedEvent) -> Tail {
                 .take_while(|output| output.source_position <= source)
                 .count(),
         ),
-        // Not an output of this projection: nothing of this pass is stored.
-        _ => Tail::Stored(0),
+        _ => Tail::Foreign,
     }
 }
 
@@ -254,8 +265,9 @@ async fn claim<S: EventStore + ProjectionRows>(
             record.emitted_streams.push(stream.to_string());
             return Ok(false);
         }
-        return Err(OutputError::Fault(format!(
-            "cannot emit to {stream}: it already has events that this projection did not write"
+        return Err(OutputError::Fault(written_from_outside(
+            stream,
+            &record.name,
         )));
     }
     record.emitted_streams.push(stream.to_string());
@@ -273,12 +285,18 @@ async fn append_missing<S: EventStore + ProjectionRows>(
     for _ in 0..RACE_RETRIES {
         let head = store.stream(stream).await.map_err(storage_fault)?;
         let last = match &head {
-            Some(row) if !row.is_deleted() => store
-                .read_stream(stream, ReadRequest::backwards(None, 1))
-                .await
-                .map_err(storage_fault)?
-                .into_iter()
-                .next(),
+            Some(row) if !row.is_deleted() => {
+                match store
+                    .read_stream(stream, ReadRequest::backwards(None, 1))
+                    .await
+                {
+                    Ok(events) => events.into_iter().next(),
+                    // Another tab soft-deleted it since the row was read
+                    // (a reset): nothing of it is visible any more.
+                    Err(StoreError::StreamNotFound { .. }) => None,
+                    Err(error) => return Err(storage_fault(error)),
+                }
+            }
             _ => None,
         };
         let stored = match last.map(|last| tail(&outputs, run.generation, &last)) {
@@ -287,6 +305,9 @@ async fn append_missing<S: EventStore + ProjectionRows>(
             Some(Tail::OlderGeneration) => {
                 store.soft_delete(stream).await.map_err(storage_fault)?;
                 continue;
+            }
+            Some(Tail::Foreign) => {
+                return Err(OutputError::Fault(written_from_outside(stream, &run.name)))
             }
         };
         if stored == outputs.len() {

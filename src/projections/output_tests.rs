@@ -1,26 +1,12 @@
 //! `output.rs` against the memory store: each case is a reload, a second
 //! tab or a reset, as the outputs' writer meets them.
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
 use serde_json::json;
 
 use super::*;
 use crate::core::event::validate_batch;
 use crate::core::projection::ProjectionMode;
-use crate::storage::memory::MemoryStore;
-
-fn run<T>(future: impl Future<Output = T>) -> T {
-    match pin!(future)
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(value) => value,
-        Poll::Pending => panic!("the memory store never waits"),
-    }
-}
+use crate::storage::memory::{ready as run, MemoryStore};
 
 /// Writes outputs for a projection that shares its streams with no other.
 fn write(
@@ -175,7 +161,8 @@ fn outputs_carry_their_source_position_as_kurrentdb_tags_them() {
     let mut record = saved(&store);
     write(&store, &mut record, &[emit("out", 7, 0)]).unwrap();
     let stored = run(store.read_stream("out", ReadRequest::forwards(0, 1))).unwrap();
-    let metadata: serde_json::Value = serde_json::from_str(stored[0].metadata.get()).unwrap();
+    let metadata: serde_json::Value =
+        serde_json::from_str(stored[0].metadata.as_deref().unwrap().get()).unwrap();
     assert_eq!(
         (metadata["$c"].as_i64(), metadata["$p"].as_i64()),
         (Some(7), Some(7))
@@ -209,9 +196,12 @@ fn a_stream_with_outside_events_or_another_owner_is_refused() {
     .unwrap();
     run(store.append("taken", outside, ExpectedVersion::Any)).unwrap();
     let error = write(&store, &mut record, &[emit("taken", 0, 0)]);
-    assert!(
-        matches!(&error, Err(OutputError::Fault(reason)) if reason.contains("did not write")),
-        "{error:?}"
+    assert_eq!(
+        error,
+        Err(OutputError::Fault(
+            "The 'taken' stream managed by projection p has been written to from the outside."
+                .into()
+        ))
     );
     let owned = |stream: &str| (stream == "theirs").then(|| "other".to_string());
     let error = run(write_outputs(
@@ -224,6 +214,31 @@ fn a_stream_with_outside_events_or_another_owner_is_refused() {
         matches!(&error, Err(OutputError::Fault(reason)) if reason.contains("projection 'other'")),
         "{error:?}"
     );
+}
+
+// KurrentDB: EmittedStream.ReadStreamEventsBackwardCompleted faults the
+// projection when the last event of a stream it emits to has no checkpoint
+// tag; there is no refusal at append time.
+#[test]
+fn an_outside_append_to_an_emitted_stream_faults_the_next_write() {
+    let store = MemoryStore::new();
+    let mut record = saved(&store);
+    write(&store, &mut record, &[emit("out", 0, 0)]).unwrap();
+    let outside = validate_batch(
+        vec![serde_json::from_str(r#"{"type":"T","data":{}}"#).unwrap()],
+        &mut || "5f0c6d5e-0000-4000-8000-000000000002".into(),
+    )
+    .unwrap();
+    run(store.append("out", outside, ExpectedVersion::Any)).unwrap();
+    let error = write(&store, &mut record, &[emit("out", 0, 0), emit("out", 1, 1)]);
+    assert_eq!(
+        error,
+        Err(OutputError::Fault(
+            "The 'out' stream managed by projection p has been written to from the outside.".into()
+        ))
+    );
+    let stored = run(store.read_stream("out", ReadRequest::forwards(0, 100))).unwrap();
+    assert_eq!(stored.len(), 2, "nothing more was written");
 }
 
 #[test]

@@ -23,10 +23,18 @@ use crate::core::event::{CATEGORY_SEPARATOR, LINK_EVENT_TYPE, LINK_SEPARATOR, SY
 /// One `log()` line; kept in the projection's row, so it is the core's.
 pub use crate::core::projection::LogLine;
 pub use crate::storage::rows::EventRow;
-use crate::storage::rows::EVENTS_STORE;
+use crate::storage::rows::{EVENTS_STORE, STREAMS_STORE};
+
+/// What `linkStreamTo` writes: KurrentDB's `StreamReference` event type.
+pub const STREAM_REFERENCE_EVENT_TYPE: &str = "$@";
+/// What `outputState()` writes to a result stream.
+pub const RESULT_EVENT_TYPE: &str = "Result";
+// TODO(integration): state these once, in core and storage::rows.
+const METADATA_EVENT_TYPE: &str = "$metadata";
+const STREAM_VERSION_INDEX: &str = "stream_version";
 
 /// Bump when a message changes shape; the worker states the same number.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// What the page asks. `id` travels beside it (see [`Envelope`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,7 +44,12 @@ pub enum Request {
     #[serde(rename_all = "camelCase")]
     Define {
         protocol: u32,
+        /// The projection's name: its result streams are named after it.
+        name: String,
         source: String,
+        /// Whether `emit`, `linkTo` and `linkStreamTo` may write; off, they
+        /// fault the projection, as KurrentDB's `emitEnabled` does.
+        emit_enabled: bool,
         /// The most milliseconds one handler call may take.
         timeout_ms: u32,
         rules: StoreRules,
@@ -85,8 +98,22 @@ pub struct StoreRules {
     pub link_event_type: String,
     /// ... whose data is the string `"{version}{link_separator}{stream}"`.
     pub link_separator: String,
+    /// The event type of a stream reference (`linkStreamTo`), whose data
+    /// is the stream's name.
+    pub stream_reference_event_type: String,
+    /// The event type of a stream's metadata, written to its metadata
+    /// stream (the stream's name behind a second system prefix).
+    pub metadata_event_type: String,
+    /// The event type of what `outputState()` writes.
+    pub result_event_type: String,
     /// The object store of [`EventRow`]s, keyed by position.
     pub events_store: String,
+    /// The object store of stream rows, keyed by stream: the worker reads
+    /// `truncateBefore` there to resolve a link to a hidden event.
+    pub streams_store: String,
+    /// The index of the events store on `[stream, version]`, through
+    /// which links resolve.
+    pub stream_version_index: String,
     /// How many rows one read asks IndexedDB for.
     pub read_batch: u32,
     /// The longest the worker stays silent while it is busy.
@@ -100,7 +127,12 @@ impl StoreRules {
             system_prefix: SYSTEM_PREFIX.to_string(),
             link_event_type: LINK_EVENT_TYPE.to_string(),
             link_separator: LINK_SEPARATOR.to_string(),
+            stream_reference_event_type: STREAM_REFERENCE_EVENT_TYPE.to_string(),
+            metadata_event_type: METADATA_EVENT_TYPE.to_string(),
+            result_event_type: RESULT_EVENT_TYPE.to_string(),
             events_store: EVENTS_STORE.to_string(),
+            streams_store: STREAMS_STORE.to_string(),
+            stream_version_index: STREAM_VERSION_INDEX.to_string(),
             read_batch: 5000,
             heartbeat_ms: 50,
         }
@@ -118,6 +150,10 @@ pub enum Reply {
         protocol: u32,
         bi_state: bool,
         partitioned: bool,
+        /// The streams the projection reads: `$ce-{c}` for
+        /// `fromCategory(c)`, the named ones for `fromStream(s)`, none for
+        /// `fromAll()`.
+        reads: Vec<String>,
     },
     Restored {
         position: i64,
@@ -348,12 +384,18 @@ mod tests {
     fn define_carries_the_protocol_version_and_the_store_rules() {
         let json = serde_json::to_value(Request::Define {
             protocol: PROTOCOL_VERSION,
+            name: "counts".into(),
             source: "fromAll()".into(),
+            emit_enabled: false,
             timeout_ms: 250,
             rules: StoreRules::current(),
         })
         .unwrap();
         assert_eq!(json["protocol"], json!(PROTOCOL_VERSION));
+        assert_eq!(json["name"], json!("counts"));
+        assert_eq!(json["emitEnabled"], json!(false));
+        assert_eq!(json["rules"]["streamReferenceEventType"], json!("$@"));
+        assert_eq!(json["rules"]["streamVersionIndex"], json!("stream_version"));
         assert_eq!(json["timeoutMs"], json!(250));
         assert_eq!(json["rules"]["categorySeparator"], json!("-"));
         assert_eq!(json["rules"]["linkEventType"], json!("$>"));

@@ -15,7 +15,9 @@ use crate::core::projection::ProjectionRecord;
 /// What one run of the reducer needs: its code, the checkpoint it continues
 /// from, and the streams it writes (which it never reads back).
 pub(super) struct RunSpec<'a> {
+    pub name: &'a str,
     pub source: &'a str,
+    pub emit_enabled: bool,
     pub checkpoint: Option<&'a str>,
     pub owned_streams: &'a [String],
 }
@@ -24,7 +26,9 @@ impl<'a> RunSpec<'a> {
     /// A run of the projection `record` describes, from its checkpoint.
     pub fn of(record: &'a ProjectionRecord) -> RunSpec<'a> {
         RunSpec {
+            name: &record.name,
             source: &record.source,
+            emit_enabled: record.emit_enabled,
             checkpoint: record.checkpoint.as_deref(),
             owned_streams: &record.emitted_streams,
         }
@@ -146,7 +150,9 @@ impl ProjectionHost {
         let limit = self.handler_timeout_ms.get();
         let define = Request::Define {
             protocol: PROTOCOL_VERSION,
+            name: run.name.to_string(),
             source: run.source.to_string(),
+            emit_enabled: run.emit_enabled,
             timeout_ms: limit,
             rules: StoreRules::current(),
         };
@@ -155,10 +161,14 @@ impl ProjectionHost {
                 protocol,
                 bi_state,
                 partitioned,
-            } if protocol == PROTOCOL_VERSION => worker.defined_as(Shape {
-                partitioned,
-                bi_state,
-            }),
+                reads,
+            } if protocol == PROTOCOL_VERSION => worker.defined_as(
+                Shape {
+                    partitioned,
+                    bi_state,
+                },
+                reads,
+            ),
             Reply::Defined { protocol, .. } => {
                 return Err(WorkerFailure::Broken(format!(
                     "the reducer worker speaks protocol {protocol}, this page {PROTOCOL_VERSION}; reload the page to load the matching worker"

@@ -10,6 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::host::{unexpected, Projection, ProjectionHost};
 use super::protocol::{Reply, Request};
 use super::run::{RunFailed, RunSpec};
+use super::system::keeps_no_state;
 use super::worker::{ReducerWorker, WorkerFailure};
 use super::{PartitionStates, ProjectionError, ProjectionView, QueryOutcome, RunFault};
 use crate::core::projection::ProjectionStatus;
@@ -29,6 +30,31 @@ impl ProjectionHost {
         partition: Option<&str>,
     ) -> Result<(Option<Value>, Option<Value>), ProjectionError> {
         let worker = self.caught_up_worker(name).await?;
+        state_of(&worker, partition).await
+    }
+
+    /// [`state`](Self::state) as far as the projection has processed, at
+    /// once: KurrentDB's projections are eventually consistent, and this
+    /// shows it.
+    pub async fn state_so_far(
+        self: &Rc<Self>,
+        name: &str,
+        partition: Option<&str>,
+    ) -> Result<(Option<Value>, Option<Value>), ProjectionError> {
+        self.refuse_for_system(name, keeps_no_state)?;
+        let projection = self.get(name)?;
+        let record = projection.record.borrow().clone();
+        if record.status == ProjectionStatus::Faulted {
+            return Err(ProjectionError::Faulted(
+                record
+                    .reason
+                    .unwrap_or_else(|| "the projection is faulted".into()),
+            ));
+        }
+        let worker = self
+            .worker_for(&projection, projection.epoch.get())
+            .await
+            .map_err(faulted)?;
         state_of(&worker, partition).await
     }
 
@@ -103,6 +129,7 @@ impl ProjectionHost {
         self: &Rc<Self>,
         name: &str,
     ) -> Result<Rc<ReducerWorker>, ProjectionError> {
+        self.refuse_for_system(name, keeps_no_state)?;
         let projection = self.caught_up(name).await?;
         self.worker_for(&projection, projection.epoch.get())
             .await
@@ -125,7 +152,11 @@ impl ProjectionHost {
         owned_streams: &[String],
     ) -> Result<QueryOutcome, RunFault> {
         let run = RunSpec {
+            // A one-time run writes nothing: KurrentDB's one-time and
+            // transient projections never emit, and write no results.
+            name: "",
             source,
+            emit_enabled: false,
             checkpoint: None,
             owned_streams,
         };
@@ -139,6 +170,9 @@ impl ProjectionHost {
             .await
             .map_err(|failure| failed(self.run_failed(failure)))?;
         let head = self.head().await.map_err(|e| plain(e.into()))?;
+        // A query sees what a live projection would: `fromCategory` no
+        // further than `$by_category` has processed.
+        let head = self.readable_head(&worker.reads(), head);
         let (worker, caught_up) = self
             .run_watched(&run, Rc::new(worker), head)
             .await
@@ -188,7 +222,9 @@ impl ProjectionHost {
                     .map_err(faulted)?;
                 continue;
             }
-            if !projection.schedule.borrow().is_running() && position >= self.head().await? {
+            let head = self.head().await?;
+            let head = self.readable_head(&projection.record.borrow().reads, head);
+            if !projection.schedule.borrow().is_running() && position >= head {
                 return Ok(projection);
             }
             let woken = projection.wait();

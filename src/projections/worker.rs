@@ -60,6 +60,8 @@ pub struct ReducerWorker {
     worker: web_sys::Worker,
     /// How its definition keeps states, once it is defined.
     shape: Cell<Shape>,
+    /// The streams its definition reads (`$ce-{c}` for `fromCategory`).
+    reads: RefCell<Vec<String>>,
     shared: Rc<Shared>,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
 }
@@ -86,14 +88,20 @@ impl ReducerWorker {
         Ok(ReducerWorker {
             worker,
             shape: Cell::default(),
+            reads: RefCell::default(),
             shared,
             _on_message: on_message,
         })
     }
 
     /// Notes what its `defined` reply said.
-    pub fn defined_as(&self, shape: Shape) {
+    pub fn defined_as(&self, shape: Shape, reads: Vec<String>) {
         self.shape.set(shape);
+        *self.reads.borrow_mut() = reads;
+    }
+
+    pub fn reads(&self) -> Vec<String> {
+        self.reads.borrow().clone()
     }
 
     pub fn shape(&self) -> Shape {

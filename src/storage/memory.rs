@@ -8,9 +8,9 @@ use super::{EventStore, Fenced, ProjectionRows};
 use crate::core::projection::ProjectionRecord;
 use crate::core::time::iso8601_from_millis;
 use crate::core::{
-    decide_append, decide_soft_delete, metadata_stream_of, AppendDecision, AppendFacts,
-    AppendResult, Direction, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent,
-    StoreError, StoredEventRef, StreamInfo,
+    decide_append, decide_soft_delete, metadata_stream_of, versions_to_compare, AppendDecision,
+    AppendFacts, AppendResult, Direction, ExpectedVersion, ProposedEvent, ReadRequest,
+    RecordedEvent, StoreError, StoredEventRef, StreamInfo, Writes,
 };
 
 #[derive(Default)]
@@ -25,11 +25,31 @@ struct State {
     log: Vec<RecordedEvent>,
     streams: Vec<StreamInfo>,
     stream_index: HashMap<String, usize>,
-    positions_by_id: HashMap<String, u64>,
+    /// Each stream's positions by version: the `[stream, version]` index.
+    positions: HashMap<String, Vec<u64>>,
     projections: BTreeMap<String, ProjectionRecord>,
 }
 
 impl State {
+    fn row(&self, stream: &str) -> Option<&StreamInfo> {
+        self.stream_index.get(stream).map(|&at| &self.streams[at])
+    }
+
+    /// `stream`'s event at `version`, hidden or not.
+    fn at(&self, stream: &str, version: u64) -> Option<&RecordedEvent> {
+        let position = *self
+            .positions
+            .get(stream)?
+            .get(usize::try_from(version).ok()?)?;
+        self.log.get(position as usize)
+    }
+
+    /// Whether the stream's row hides this event (soft delete, `$tb`).
+    fn hidden(&self, event: &RecordedEvent) -> bool {
+        self.row(&event.stream)
+            .is_some_and(|row| row.hides(event.version))
+    }
+
     /// Creates or replaces a stream's row.
     fn put_stream(&mut self, row: StreamInfo) {
         match self.stream_index.get(&row.stream) {
@@ -39,6 +59,19 @@ impl State {
                     .insert(row.stream.clone(), self.streams.len());
                 self.streams.push(row);
             }
+        }
+    }
+
+    fn write(&mut self, writes: Writes) {
+        for record in writes.records {
+            self.positions
+                .entry(record.stream.clone())
+                .or_default()
+                .push(record.position);
+            self.log.push(record);
+        }
+        for row in writes.streams {
+            self.put_stream(row);
         }
     }
 }
@@ -61,40 +94,35 @@ impl MemoryStore {
         created_millis: i64,
     ) -> Result<AppendResult, StoreError> {
         let mut state = self.state.borrow_mut();
-        let existing: Vec<Option<StoredEventRef>> = batch
-            .iter()
-            .map(|event| {
-                let position = *state.positions_by_id.get(&event.id)?;
-                let stored = &state.log[position as usize];
-                Some(StoredEventRef {
-                    stream: stored.stream.clone(),
-                    version: stored.version,
-                    position,
-                })
-            })
-            .collect();
-        let row = state.stream_index.get(stream).map(|&at| &state.streams[at]);
+        let row = state.row(stream);
+        let stored: Vec<StoredEventRef> = match versions_to_compare(row, expected, &batch) {
+            Some((low, high)) => (low..=high)
+                .filter_map(|version| state.at(stream, version))
+                .map(StoredEventRef::from)
+                .collect(),
+            None => Vec::new(),
+        };
+        let metadata_stream = metadata_stream_of(stream);
+        let metadata_row = state.row(&metadata_stream);
+        let metadata = match (row, metadata_row) {
+            (Some(row), Some(metadata_row)) if row.is_deleted() => state
+                .at(&metadata_stream, metadata_row.version)
+                .map(|last| last.data.get()),
+            _ => None,
+        };
         let created = iso8601_from_millis(created_millis);
         let facts = AppendFacts {
             stream: row,
             next_position: state.log.len() as u64,
-            existing: &existing,
+            stored: &stored,
+            metadata_stream: metadata_row,
+            metadata,
             created: &created,
         };
         match decide_append(stream, batch, expected, facts)? {
             AppendDecision::AlreadyAppended(result) => Ok(result),
-            AppendDecision::Write {
-                records,
-                stream: row,
-                result,
-            } => {
-                for record in records {
-                    state
-                        .positions_by_id
-                        .insert(record.id.clone(), record.position);
-                    state.log.push(record);
-                }
-                state.put_stream(row);
+            AppendDecision::Write { writes, result } => {
+                state.write(writes);
                 Ok(result)
             }
         }
@@ -114,6 +142,16 @@ impl MemoryStore {
             Direction::Forwards => matching.take(request.limit).cloned().collect(),
             Direction::Backwards => matching.rev().take(request.limit).cloned().collect(),
         }
+    }
+
+    /// Like `select`, without the events a stream's row hides.
+    fn select_visible(
+        &self,
+        request: ReadRequest,
+        keep: impl Fn(&RecordedEvent) -> bool,
+    ) -> Vec<RecordedEvent> {
+        let state = self.state.borrow();
+        self.select(request, |event| keep(event) && !state.hidden(event))
     }
 }
 
@@ -138,12 +176,19 @@ impl EventStore for MemoryStore {
         self.append_stamped(stream, batch, expected, created_millis)
     }
 
-    async fn event_by_id(&self, id: &str) -> Result<Option<RecordedEvent>, StoreError> {
+    async fn event_in_correlation(
+        &self,
+        correlation_id: &str,
+        id: &str,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
         let state = self.state.borrow();
         Ok(state
-            .positions_by_id
-            .get(id)
-            .map(|&position| state.log[position as usize].clone()))
+            .log
+            .iter()
+            .find(|event| {
+                event.id == id && event.correlation_id().as_deref() == Some(correlation_id)
+            })
+            .cloned())
     }
 
     async fn read_stream(
@@ -152,19 +197,23 @@ impl EventStore for MemoryStore {
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let state = self.state.borrow();
-        let hidden_below = state
-            .stream_index
-            .get(stream)
-            .map_or(0, |&at| state.streams[at].truncate_before);
-        let in_stream = state
-            .log
-            .iter()
-            .filter(|event| event.stream == stream && event.version >= hidden_below);
-        let admitted = in_stream.filter(|event| request.admits(event.version));
-        Ok(match request.direction {
-            Direction::Forwards => admitted.take(request.limit).cloned().collect(),
-            Direction::Backwards => admitted.rev().take(request.limit).cloned().collect(),
-        })
+        let row = state
+            .row(stream)
+            .filter(|row| !row.is_deleted())
+            .ok_or_else(|| StoreError::StreamNotFound {
+                stream: stream.to_string(),
+            })?;
+        let Some((low, high)) = request.dense_range_within(row.truncate_before, row.version + 1)
+        else {
+            return Ok(Vec::new());
+        };
+        let mut events: Vec<RecordedEvent> = (low..=high)
+            .filter_map(|version| state.at(stream, version).cloned())
+            .collect();
+        if request.direction == Direction::Backwards {
+            events.reverse();
+        }
+        Ok(events)
     }
 
     async fn read_all(&self, request: ReadRequest) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -184,32 +233,21 @@ impl EventStore for MemoryStore {
     async fn soft_delete(&self, stream: &str) -> Result<(), StoreError> {
         let mut state = self.state.borrow_mut();
         let metadata_stream = metadata_stream_of(stream);
-        let row = state.stream_index.get(stream).map(|&at| &state.streams[at]);
-        let metadata_row = state
-            .stream_index
-            .get(&metadata_stream)
-            .map(|&at| &state.streams[at]);
         let created = iso8601_from_millis(*self.clock.borrow());
-        let Some(decided) =
-            decide_soft_delete(row, metadata_row, state.log.len() as u64, &created)?
-        else {
-            return Ok(());
-        };
-        state.put_stream(decided.truncated);
-        state.put_stream(decided.metadata_stream);
-        state
-            .positions_by_id
-            .insert(decided.marker.id.clone(), decided.marker.position);
-        state.log.push(decided.marker);
+        let decided = decide_soft_delete(
+            state.row(stream),
+            state.row(&metadata_stream),
+            state.log.len() as u64,
+            &created,
+        )?;
+        if let Some(writes) = decided {
+            state.write(writes);
+        }
         Ok(())
     }
 
     async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {
-        let state = self.state.borrow();
-        Ok(state
-            .stream_index
-            .get(stream)
-            .map(|&at| state.streams[at].clone()))
+        Ok(self.state.borrow().row(stream).cloned())
     }
 
     async fn read_category(
@@ -217,7 +255,7 @@ impl EventStore for MemoryStore {
         category: &str,
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        Ok(self.select(request, |event| event.category() == category))
+        Ok(self.select_visible(request, |event| event.category() == Some(category)))
     }
 
     async fn read_by_type(
@@ -225,7 +263,7 @@ impl EventStore for MemoryStore {
         event_type: &str,
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        Ok(self.select(request, |event| event.event_type == event_type))
+        Ok(self.select_visible(request, |event| event.event_type == event_type))
     }
 
     async fn read_by_correlation(
@@ -233,7 +271,7 @@ impl EventStore for MemoryStore {
         correlation_id: &str,
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        Ok(self.select(request, |event| {
+        Ok(self.select_visible(request, |event| {
             event.correlation_id().as_deref() == Some(correlation_id)
         }))
     }
@@ -294,5 +332,19 @@ impl MemoryStore {
             Some(stored) if run.same_run_as(stored) => None,
             _ => Some(Fenced::Superseded(stored.cloned().map(Box::new))),
         }
+    }
+}
+
+/// The value of a future over the memory store, which never waits: for
+/// native tests of code generic over the store.
+#[cfg(test)]
+pub fn ready<T>(future: impl std::future::Future<Output = T>) -> T {
+    use std::task::{Context, Poll, Waker};
+    match std::pin::pin!(future)
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(value) => value,
+        Poll::Pending => panic!("the memory store never waits"),
     }
 }

@@ -8,6 +8,8 @@ pub mod rows;
 #[cfg(target_arch = "wasm32")]
 pub mod indexeddb;
 
+use crate::core::event::normalize_uuid;
+use crate::core::metadata::source_position_of;
 use crate::core::projection::ProjectionRecord;
 use crate::core::{
     AppendResult, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent, StoreError,
@@ -40,11 +42,21 @@ pub trait EventStore {
         created_millis: i64,
     ) -> Result<AppendResult, StoreError>;
 
-    /// The event stored under `id` (a normalized UUID), wherever it lives;
-    /// soft-deleted events are found too, as `$all` keeps them.
-    async fn event_by_id(&self, id: &str) -> Result<Option<RecordedEvent>, StoreError>;
+    /// The event stored under `id` (a normalized UUID) among those whose
+    /// metadata carries `correlation_id`; soft-deleted events are found
+    /// too, as `$all` keeps them. There is no index of ids (KurrentDB's
+    /// idempotency needs none, and each index costs every append), so this
+    /// is how an event is found by id: through its correlation (see
+    /// [`find_cause`]).
+    async fn event_in_correlation(
+        &self,
+        correlation_id: &str,
+        id: &str,
+    ) -> Result<Option<RecordedEvent>, StoreError>;
 
-    /// Reads one stream by version; soft-deleted versions are not read.
+    /// Reads one stream by version. A stream that never existed, and a
+    /// soft-deleted one, is [`StoreError::StreamNotFound`] (KurrentDB's
+    /// `stream_not_found`); versions below its `$tb` are not read.
     async fn read_stream(
         &self,
         stream: &str,
@@ -58,15 +70,21 @@ pub trait EventStore {
     /// order of creation. Soft-deleted streams are left out.
     async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError>;
 
-    /// Soft-deletes a stream: its events so far are hidden from reads of the
-    /// stream and from the list, and the next append continues its versions.
-    /// A missing stream is left alone.
+    /// Soft-deletes a stream as KurrentDB does (`$tb` = `long.MaxValue` in
+    /// `$$stream`): it reads as not found and leaves the list, `$all` keeps
+    /// its events, and the next append (`any`, `no_stream` or its last
+    /// version) continues its versions and shows only what follows. A
+    /// stream that never existed, or is soft-deleted already, is left alone.
     async fn soft_delete(&self, stream: &str) -> Result<(), StoreError>;
 
     /// One stream's row (soft-deleted ones too), `None` when it never existed.
     async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError>;
 
-    /// Events of every stream in a category, by global position.
+    /// Events of every stream in a category, by global position. This read,
+    /// the type read and the correlation read leave out the events a soft
+    /// delete hides, as stream reads do. (KurrentDB's `$ce-`/`$et-` links to
+    /// them resolve to nothing; the sandbox's reads are index-backed and
+    /// have no links to leave unresolved, so they drop them.)
     async fn read_category(
         &self,
         category: &str,
@@ -130,6 +148,33 @@ pub trait ProjectionRows {
 
     /// Removes a projection's row; a missing one is left alone.
     async fn delete_projection(&self, name: &str) -> Result<(), StoreError>;
+}
+
+/// The event `effect` names as its cause (`$causationId`, `$causedBy`),
+/// hidden or not; `None` when it is not found. There is no index of ids,
+/// so it is looked up where a cause is: at `effect`'s `$p` (the source
+/// position a projection tags its outputs with), then among the events
+/// that share `effect`'s `$correlationId`, since a caused event carries
+/// its cause's correlation. A cause outside both is not found.
+pub async fn find_cause<S: EventStore>(
+    store: &S,
+    effect: &RecordedEvent,
+    id: &str,
+) -> Result<Option<RecordedEvent>, StoreError> {
+    let Some(id) = normalize_uuid(id) else {
+        return Ok(None);
+    };
+    let metadata = effect.metadata.as_deref();
+    if let Some(position) = metadata.and_then(source_position_of) {
+        let source = store.read_all(ReadRequest::forwards(position, 1)).await?;
+        if let Some(source) = source.into_iter().find(|source| source.id == id) {
+            return Ok(Some(source));
+        }
+    }
+    match effect.correlation_id() {
+        Some(correlation_id) => store.event_in_correlation(&correlation_id, &id).await,
+        None => Ok(None),
+    }
 }
 
 /// The position of the last event in `$all`, `None` when the store is empty.

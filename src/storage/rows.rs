@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::core::event::category_of;
 use crate::core::{RecordedEvent, StoreError, StreamInfo};
 
 /// The object store of events, keyed by `position`.
@@ -29,7 +30,10 @@ pub struct EventRow {
     #[serde(rename = "type")]
     pub event_type: String,
     pub data: String,
-    pub metadata: String,
+    /// Absent when the event has no metadata; rows written before schema
+    /// v4 have `"{}"` there instead, and keep it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub metadata: Option<String>,
     pub created: String,
     /// Absent when the metadata has none, so the sparse index skips the row.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -45,7 +49,7 @@ impl EventRow {
             id: record.id.clone(),
             event_type: record.event_type.clone(),
             data: record.data.get().to_string(),
-            metadata: record.metadata.get().to_string(),
+            metadata: record.metadata.as_deref().map(|m| m.get().to_string()),
             created: record.created.clone(),
             correlation_id: record.correlation_id(),
         }
@@ -62,7 +66,7 @@ impl EventRow {
         };
         Ok(RecordedEvent {
             data: raw(self.data, "data")?,
-            metadata: raw(self.metadata, "metadata")?,
+            metadata: self.metadata.map(|m| raw(m, "metadata")).transpose()?,
             stream: self.stream,
             version: self.version,
             position: self.position,
@@ -84,6 +88,18 @@ pub struct StoredStream {
     pub first_position: u64,
 }
 
+impl StoredStream {
+    /// The public row. Rows written before schema v4 carry the old
+    /// category rule's answer (`ledger` its own category, `$ce-x` in `$ce`),
+    /// so the category is worked out again from the name; the next append
+    /// to the stream stores it right.
+    pub fn into_info(self) -> StreamInfo {
+        let mut info = self.info;
+        info.category = category_of(&info.stream).map(String::from);
+        info
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,7 +114,7 @@ mod tests {
             id: "0b4a3c1e-0000-4000-8000-000000000001".into(),
             event_type: "Deposited".into(),
             data: RawValue::from_string(r#"{"amount":5}"#.into()).unwrap(),
-            metadata: RawValue::from_string(r#"{"$correlationId":"c-1"}"#.into()).unwrap(),
+            metadata: Some(RawValue::from_string(r#"{"$correlationId":"c-1"}"#.into()).unwrap()),
             created: "2026-11-27T10:00:00.000Z".into(),
         };
         let row = serde_json::to_value(EventRow::from_record(&record)).unwrap();
@@ -114,6 +130,46 @@ mod tests {
     }
 
     #[test]
+    fn an_event_without_metadata_has_no_metadata_field_and_old_rows_keep_theirs() {
+        let record = RecordedEvent {
+            stream: "account-1".into(),
+            version: 0,
+            position: 0,
+            id: "0b4a3c1e-0000-4000-8000-000000000001".into(),
+            event_type: "Opened".into(),
+            data: RawValue::from_string("{}".into()).unwrap(),
+            metadata: None,
+            created: "2026-11-27T10:00:00.000Z".into(),
+        };
+        let row = serde_json::to_value(EventRow::from_record(&record)).unwrap();
+        assert_eq!(row.get("metadata"), None, "{row}");
+        assert_eq!(row.get("correlationId"), None, "{row}");
+        let back: EventRow = serde_json::from_value(row.clone()).unwrap();
+        assert_eq!(back.into_record().unwrap(), record);
+        let mut null = row.clone();
+        null["metadata"] = json!(null);
+        let back: EventRow = serde_json::from_value(null).unwrap();
+        assert!(back.into_record().unwrap().metadata.is_none());
+        let mut old = row;
+        old["metadata"] = json!("{}");
+        let old: EventRow = serde_json::from_value(old).unwrap();
+        let old = old.into_record().unwrap();
+        assert_eq!(old.metadata.as_deref().map(RawValue::get), Some("{}"));
+    }
+
+    #[test]
+    fn an_old_streams_row_reads_with_todays_category() {
+        let old: StoredStream = serde_json::from_value(json!({
+            "stream": "ledger", "category": "ledger", "version": 0, "count": 1,
+            "created": "t", "updated": "t", "truncateBefore": 0, "firstPosition": 3
+        }))
+        .unwrap();
+        assert_eq!(old.info.category.as_deref(), Some("ledger"));
+        let info = old.into_info();
+        assert_eq!((info.category, info.truncate_before), (None, 0));
+    }
+
+    #[test]
     fn a_row_whose_data_is_not_json_names_its_position() {
         let row = EventRow {
             position: 3,
@@ -122,7 +178,7 @@ mod tests {
             id: "x".into(),
             event_type: "T".into(),
             data: "{broken".into(),
-            metadata: "{}".into(),
+            metadata: None,
             created: String::new(),
             correlation_id: None,
         };

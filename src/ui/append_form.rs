@@ -102,12 +102,11 @@ pub fn append_form(props: &AppendFormProps) -> Html {
                         .0
                         .append(&input.stream, vec![input.event], input.expected)
                         .await?;
+                    // From `$all`: an idempotent append may report an event
+                    // a soft delete has hidden from its stream since.
                     let event = sandbox
                         .0
-                        .read_stream(
-                            &input.stream,
-                            ReadRequest::forwards(result.next_expected_version, 1),
-                        )
+                        .read_all(ReadRequest::forwards(result.position, 1))
                         .await?
                         .into_iter()
                         .next()
@@ -280,6 +279,12 @@ pub fn append_form(props: &AppendFormProps) -> Html {
                     </div>
                 },
                 Outcome::Rejected(StoreError::WrongExpectedVersion { .. }) | Outcome::None => Html::default(),
+                Outcome::Rejected(error @ StoreError::StreamDeleted { .. }) => html! {
+                    <div class="error-banner" role="alert">
+                        <p>{ format!("{}: {error}", error.name()) }</p>
+                        <p>{ "stream_exists means the stream has events to read, and a soft-deleted one has none. To bring it back, expect no_stream, any, or its last version." }</p>
+                    </div>
+                },
                 Outcome::Rejected(error) => html! {
                     <p class="error-banner" role="alert">{ format!("{}: {error}", error.name()) }</p>
                 },

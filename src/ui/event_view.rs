@@ -1,14 +1,14 @@
 //! One event: its place in the store, and its data and metadata, pretty-printed
-//! as text (never as HTML). The metadata's `$correlationId` links to the
-//! correlation's events, and `$causationId` / `$causedBy` to the event that
-//! caused this one.
+//! as text (never as HTML); an event appended without metadata says it has
+//! none. The metadata's `$correlationId` links to the correlation's events,
+//! and `$causationId` / `$causedBy` to the event that caused this one.
 
 use yew::prelude::*;
 
 use super::route::Route;
 use super::{run, use_append_draft, use_sandbox, Revision};
 use crate::core::form::AppendFormText;
-use crate::core::metadata::{causation_ids_of, correlation_id_of};
+use crate::core::metadata::causation_ids_of;
 use crate::core::pretty::pretty_json;
 use crate::core::{ReadRequest, RecordedEvent, StoreError};
 use crate::service::Sandbox;
@@ -29,7 +29,8 @@ struct Cause {
     /// The metadata key that names it (`$causationId` or `$causedBy`).
     key: &'static str,
     id: String,
-    /// `None` when no event of this sandbox has the id.
+    /// `None` when it is not found where a cause is looked for: at the
+    /// effect's `$p`, and among its correlation's events.
     event: Option<RecordedEvent>,
     /// The event is there, but a soft delete hides it from its stream.
     hidden: bool,
@@ -77,11 +78,11 @@ pub fn event_view(props: &EventViewProps) -> Html {
                 stream: event.stream.clone(),
                 event_type: event.event_type.clone(),
                 data: pretty_json(event.data.get()),
-                metadata: if event.metadata.get() == "{}" {
-                    String::new()
-                } else {
-                    pretty_json(event.metadata.get())
-                },
+                metadata: event
+                    .metadata
+                    .as_deref()
+                    .map(|metadata| pretty_json(metadata.get()))
+                    .unwrap_or_default(),
                 // A copy is a new event: reusing the id would be a duplicate.
                 event_id: String::new(),
                 expected_version: "any".into(),
@@ -89,7 +90,12 @@ pub fn event_view(props: &EventViewProps) -> Html {
             Route::Append.go();
         })
     };
-    let correlation = correlation_id_of(&event.metadata);
+    let correlation = event.correlation_id();
+    let not_found = if correlation.is_some() {
+        " not found: no event of this correlation has this id"
+    } else {
+        " not found: a cause is looked up among the events of this event's $correlationId, and it has none"
+    };
     html! {
         <section class="event-view">
             { crumbs }
@@ -98,7 +104,11 @@ pub fn event_view(props: &EventViewProps) -> Html {
                 <dt>{ "Stream" }</dt><dd><a href={Route::Stream(event.stream.clone()).href()}>{ &event.stream }</a></dd>
                 <dt>{ "Version" }</dt><dd>{ event.version }</dd>
                 <dt>{ "Position" }</dt><dd>{ event.position }</dd>
-                <dt>{ "Id" }</dt><dd><code>{ &event.id }</code></dd>
+                <dt>{ "Id" }</dt>
+                <dd>
+                    <code>{ &event.id }</code>
+                    <p class="hint">{ "Appending an event with this id to this stream again, at the same expected version, succeeds without writing it twice." }</p>
+                </dd>
                 <dt>{ "Created" }</dt><dd>{ &event.created }</dd>
                 if let Some((version, stream)) = event.link_target() {
                     <dt>{ "Links to" }</dt>
@@ -124,17 +134,21 @@ pub fn event_view(props: &EventViewProps) -> Html {
                             <span class="muted">{ " every event of this piece of work" }</span>
                         </dd>
                     }
-                    { for causes.iter().map(cause_row) }
+                    { for causes.iter().map(|cause| cause_row(cause, not_found)) }
                 </dl>
             }
-            <pre class="json" data-testid="event-metadata">{ pretty_json(event.metadata.get()) }</pre>
+            if let Some(metadata) = &event.metadata {
+                <pre class="json" data-testid="event-metadata">{ pretty_json(metadata.get()) }</pre>
+            } else {
+                <p class="muted" data-testid="event-metadata">{ "None: this event was appended without metadata (which is not the same as {})." }</p>
+            }
         </section>
     }
 }
 
 /// The cause's id links to its event, which is named beside it in plain
-/// text; an id no event here has is shown as it is.
-fn cause_row(cause: &Cause) -> Html {
+/// text; an id not found is shown as it is, with `not_found`.
+fn cause_row(cause: &Cause, not_found: &'static str) -> Html {
     let value = match &cause.event {
         Some(event) if cause.hidden => html! {
             <>
@@ -157,7 +171,7 @@ fn cause_row(cause: &Cause) -> Html {
         None => html! {
             <>
                 <code>{ &cause.id }</code>
-                <span class="muted">{ " not in this sandbox" }</span>
+                <span class="muted">{ not_found }</span>
             </>
         },
     };
@@ -165,23 +179,30 @@ fn cause_row(cause: &Cause) -> Html {
 }
 
 /// Reads the event at `version@stream` and looks up the causes its
-/// metadata names.
+/// metadata names. A stream not found has no event to show.
 async fn read_shown(
     sandbox: &Sandbox,
     stream: &str,
     version: u64,
 ) -> Result<Option<Shown>, StoreError> {
-    let Some(event) = sandbox
+    let read = match sandbox
         .read_stream(stream, ReadRequest::forwards(version, 1))
-        .await?
-        .into_iter()
-        .next()
-    else {
+        .await
+    {
+        Err(StoreError::StreamNotFound { .. }) => return Ok(None),
+        read => read?,
+    };
+    let Some(event) = read.into_iter().next() else {
         return Ok(None);
     };
+    let named = event
+        .metadata
+        .as_deref()
+        .map(causation_ids_of)
+        .unwrap_or_default();
     let mut causes = Vec::new();
-    for (key, id) in causation_ids_of(&event.metadata) {
-        let cause = sandbox.event_by_id(&id).await?;
+    for (key, id) in named {
+        let cause = sandbox.cause_of(&event, &id).await?;
         let hidden = match &cause {
             Some(cause) => sandbox
                 .stream(&cause.stream)

@@ -97,7 +97,7 @@ pub fn stream_list() -> Html {
                         { for visible.iter().map(|row| html! {
                             <tr key={row.stream.clone()}>
                                 <td><a href={Route::Stream(row.stream.clone()).href()}>{ &row.stream }</a></td>
-                                <td>{ &row.category }</td>
+                                <td>{ row.category.as_deref().unwrap_or_default() }</td>
                                 <td class="num">{ row.version }</td>
                                 <td class="num">{ row.count }</td>
                                 <td class="time">{ &row.updated }</td>

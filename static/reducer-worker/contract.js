@@ -9,11 +9,22 @@
 /**
  * The store's rules the worker applies, sent with every `define`.
  * @typedef {object} StoreRules
- * @property {string} categorySeparator A stream's category is the text before the first of these.
- * @property {string} systemPrefix Streams whose name starts with this are system streams.
+ * @property {string} categorySeparator A stream's category is the text before the first of
+ *   these, when that text is not empty and the stream is not a system stream; any other
+ *   stream has none (KurrentDB's `$by_category` "first" rule).
+ * @property {string} systemPrefix Streams whose name starts with this are system streams;
+ *   twice, it starts a metadata stream (`$$x` holds the metadata of `x`).
  * @property {string} linkEventType The event type of a link event ...
- * @property {string} linkSeparator ... whose data is the string `${version}${linkSeparator}${stream}`.
+ * @property {string} linkSeparator ... whose data is the JSON string `${version}${linkSeparator}${stream}`.
+ * @property {string} streamReferenceEventType The event type of a stream reference
+ *   (`linkStreamTo`), whose data is the JSON string of the stream's name.
+ * @property {string} metadataEventType The event type of a stream's metadata, written to its
+ *   metadata stream; `{"$tb": n}` with n ≥ 2^53 soft-deletes the stream.
+ * @property {string} resultEventType The event type of what outputState() writes.
  * @property {string} eventsStore The object store of EventRows, keyed by position.
+ * @property {string} streamsStore The object store of StreamRows, keyed by `stream`.
+ * @property {string} streamVersionIndex The index of the events store on [stream, version],
+ *   through which links resolve.
  * @property {number} readBatch How many rows one read asks IndexedDB for.
  * @property {number} heartbeatMs The longest the worker stays silent while it is busy.
  */
@@ -34,7 +45,10 @@
  * @property {number} id
  * @property {'define'} op
  * @property {number} protocol The protocol version the page speaks.
- * @property {string} source
+ * @property {string} name The projection's name: its result streams are named after it.
+ * @property {string} source JS in the projection dialect.
+ * @property {boolean} emitEnabled Whether emit, linkTo and linkStreamTo may write; when false
+ *   the first call faults the projection.
  * @property {number} timeoutMs The most milliseconds one handler call may take.
  * @property {StoreRules} rules
  */
@@ -90,12 +104,15 @@
  */
 
 /**
- * An event a handler emitted (or linked, with type rules.linkEventType).
+ * An event a handler emitted (or linked, with type rules.linkEventType), or a result.
  * @typedef {object} Emitted
  * @property {string} stream
  * @property {string} type
- * @property {*} data
- * @property {object} metadata
+ * @property {*} data The JSON value to store: a link's is the string "n@stream", a stream
+ *   reference's the stream's name.
+ * @property {object} metadata The caller's keys but `$causedBy`, then `$causedBy` (the
+ *   source event's id) and `$correlationId` (the source's, unless the caller gave one).
+ *   The page adds the checkpoint tags.
  * @property {number} sourcePosition The position of the event whose handler emitted it.
  */
 
@@ -147,7 +164,12 @@
  * @typedef {DefinitionFault|ThrewFault|TooSlowFault|StorageFault|ProtocolFault} Fault
  */
 
-/** @typedef {{id: number, op: 'defined', protocol: number, biState: boolean, partitioned: boolean}} DefinedReply */
+/**
+ * @typedef {{id: number, op: 'defined', protocol: number, biState: boolean, partitioned: boolean, reads: string[]}} DefinedReply
+ * `reads`: the streams the projection reads (`$ce-c` for fromCategory('c'), the named
+ * ones for fromStream(s)); none for fromAll(). The page lets a projection that reads a
+ * link stream fold no further than the system projection writing it has processed.
+ */
 /** @typedef {{id: number, op: 'restored', position: number}} RestoredReply */
 /**
  * @typedef {{id: number, op: 'caughtUp', emitted: Emitted[], logs: LogLine[]} & Progress} CaughtUpReply
@@ -182,10 +204,21 @@
  * @property {string} id
  * @property {string} type
  * @property {string} data JSON text
- * @property {string} metadata JSON text
+ * @property {string|null} [metadata] JSON text; absent or null when the event has none.
  * @property {string} created ISO 8601 text
  * @property {string} [correlationId] Absent when the metadata has none.
  */
 
+/**
+ * A stream as the `rules.streamsStore` object store holds it, keyed by `stream`.
+ * @typedef {object} StreamRow
+ * @property {string} stream
+ * @property {number} version The last version, -1 when none.
+ * @property {number} [truncateBefore] Versions below it are hidden (absent: 0); 2^53 or
+ *   more (KurrentDB writes long.MaxValue) when the stream is soft-deleted.
+ * @property {string} [category] Absent when the stream has none.
+ * @property {number} firstPosition
+ */
+
 /** Bump with PROTOCOL_VERSION in protocol.rs when a message changes shape. */
-const PROTOCOL_VERSION = 2;
+const PROTOCOL_VERSION = 3;

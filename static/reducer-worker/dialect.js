@@ -1,5 +1,7 @@
-// The projection dialect, compiling a projection's source, and finding the
-// line of a syntax error (loaded by reducer-worker.js, whose state it uses).
+// The projection dialect as KurrentDB's Jint runtime has it
+// (JintProjectionStateHandler.cs, "JPSH" below), compiling a projection's
+// source, and finding the line of a syntax error (loaded by
+// reducer-worker.js, whose state it uses).
 'use strict';
 
 const SOURCE_URL = 'projection.js';
@@ -10,72 +12,240 @@ const PARSED = 'es-sandbox: the source parsed';
 // How long a nested worker may take to say whether the source parses.
 const PARSE_CHECK_MS = 3000;
 
+// JPSH `_availableProperties`: each call swaps the methods the one chained
+// object offers (`RestrictProperties`), so what may follow what is exactly this.
+const AVAILABLE = {
+  fromStream: ['when', 'partitionBy', 'outputState'],
+  fromStreams: ['when', 'partitionBy', 'outputState'],
+  fromAll: ['when', 'partitionBy', 'outputState', 'foreachStream'],
+  fromCategory: ['when', 'partitionBy', 'outputState', 'foreachStream'],
+  when: ['transformBy', 'filterBy', 'outputState', 'outputTo', '$defines_state_transform'],
+  foreachStream: ['when'],
+  outputState: ['transformBy', 'filterBy', 'outputTo'],
+  partitionBy: ['when'],
+  transformBy: ['transformBy', 'filterBy', 'outputState', 'outputTo'],
+  filterBy: ['transformBy', 'filterBy', 'outputState', 'outputTo'],
+  outputTo: [],
+};
+
+// JPSH `_setters`: the only options, matched case-insensitively.
+const OPTIONS = {
+  $includeLinks: 'boolean', reorderEvents: 'boolean', processingLag: 'number', resultStreamName: 'string', biState: 'boolean',
+};
+
 // ---------------------------------------------------------------------------
-// The projection dialect.
+// The definition.
 // ---------------------------------------------------------------------------
 
-/** The projection dialect: the functions a projection's source may call. */
-function dialect(def) {
-  const output = {};
-  const after = (x) => Object.assign(output, x);
-  function transformBy(fn) { def.transforms.push(fn); return output; }
-  function filterBy(fn) { def.transforms.push((s) => (fn(s) ? s : null)); return output; }
-  function outputState() { def.outputState = true; return output; }
-  function outputTo(stream, pattern) { def.outputState = true; def.options.resultStreamName = stream; def.options.partitionResultStreamNamePattern = pattern; }
-  after({ transformBy, filterBy, outputState, outputTo });
-  function when(handlers) {
-    if (def.handlers) throw definitionFault('when() is called twice; give every handler in one when({...})');
-    if (!handlers || typeof handlers !== 'object') throw definitionFault('when() takes an object of handlers, such as when({ $init: () => ({}), Deposited: (s, e) => s })');
-    for (const [name, fn] of Object.entries(handlers)) {
-      if (typeof fn !== 'function') throw definitionFault(`the handler for ${name} is not a function`);
-    }
-    def.handlers = handlers;
-    return output;
-  }
-  function foreachStream() { def.by = 'stream'; return { when }; }
-  function partitionBy(fn) {
-    if (typeof fn !== 'function') throw definitionFault('partitionBy() takes a function of the event that returns the partition key');
-    def.by = fn;
-    return { when };
-  }
-  const selected = () => ({ foreachStream, partitionBy, when, outputState });
-  const source = (kind, names) => {
-    if (def.sourceKind) throw definitionFault('a projection has one source: call one of fromAll, fromStream(s), fromCategory/ies once');
-    def.sourceKind = kind;
-    def.names = new Set(names.flat().map(String));
-    return selected();
-  };
+function newDefinition() {
   return {
-    fromAll: () => source('all', []),
-    fromStream: (stream) => source('streams', [stream]),
-    fromStreams: (...streams) => source('streams', streams),
-    fromCategory: (category) => source('categories', [category]),
-    fromCategories: (...categories) => source('categories', categories),
-    options: (o) => { Object.assign(def.options, o); },
-    emit: (stream, eventType, data, metadata) => emitted(def, 'emit', stream, eventType, data, metadata),
-    linkTo: (stream, event, metadata) => emitted(def, 'linkTo', stream, linkEventType, `${event.sequenceNumber}${linkSeparator}${event.streamId}`, metadata),
-    log: (...parts) => {
-      const message = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
-      const at = current ?? {};
-      def.logged.push({ message, position: at.position ?? null, stream: at.stream ?? null, version: at.version ?? null, type: at.type ?? null });
-    },
+    sourceKind: null, category: null, streams: [], reads: [], by: null,
+    handlers: new Map(), any: null, init: null, initShared: null, created: [], deleted: null,
+    // JPSH's constructor starts with AllEvents(); a specific handler turns it off.
+    allEvents: true, handlesDeleted: false,
+    transforms: [], producesResults: false, definesStateTransform: false,
+    options: { $includeLinks: false, reorderEvents: false, processingLag: null, resultStreamName: null, partitionResultStreamNamePattern: null, biState: false },
+    executing: false, emitted: [], logged: [],
   };
 }
 
-/** Keeps an emitted event with the source event that caused it. */
-function emitted(def, name, stream, eventType, data, metadata) {
-  const source = current;
-  if (source === null) {
-    throw definitionFault(`${name}() can only be called from a handler, where there is an event that causes what it writes`);
-  }
-  if (typeof stream !== 'string' || stream === '') throw new Error('emit and linkTo need a stream name');
-  if (typeof eventType !== 'string' || eventType === '') throw new Error('emit needs an event type');
-  const sourceMetadata = source.metadata ? parseJson(source.metadata) : {};
-  def.emitted.push({
-    stream, type: eventType, data: data === undefined ? null : data,
-    metadata: { ...(metadata ?? {}), $causationId: source.id, $correlationId: sourceMetadata?.$correlationId ?? source.id },
-    sourcePosition: source.position,
+/** What KurrentDB says, then what we add to explain it. */
+const explained = (kurrent, ours) => definitionFault(`${kurrent}${ours ? `: ${ours}` : ''}`);
+
+/** The functions a projection's source may call, writing into `def`. */
+function dialect(def) {
+  // The restriction state and the name the source called to get there.
+  let state = null;
+  let called = null;
+  const duringDefinition = (name) => {
+    if (def.executing) throw new ReferenceError(`${name} is not defined while handlers run: KurrentDB removes it once the projection is defined`);
+  };
+  const restrict = (next, name) => { state = next; called = name; return chain; };
+  const offered = (name) => {
+    duringDefinition(name);
+    if (state === null || !AVAILABLE[state].includes(name)) {
+      const allowed = state === null ? [] : AVAILABLE[state];
+      const after = called === null ? 'before a source (fromAll, fromStream(s), fromCategory/ies)' : `after ${called}()`;
+      const then = allowed.length ? `only ${allowed.map((m) => `${m}()`).join(', ')} may follow ${called}()` : 'nothing may follow it';
+      throw definitionFault(`${name}() cannot be called ${after}: ${then}, as in KurrentDB`);
+    }
+  };
+  const addHandler = (name, fn) => {
+    // JPSH `AddHandler`; the order of registration matters, as there.
+    switch (name) {
+      case '$init': def.init = fn; break;
+      case '$initShared': def.options.biState = true; def.initShared = fn; break;
+      case '$any': def.any = fn; def.allEvents = true; break;
+      case '$created': def.created.push(fn); break;
+      case '$deleted':
+        if (def.options.biState) throw explained('Cannot handle deletes in bi-state projections', 'register $deleted before $initShared, or drop one of them');
+        def.handlesDeleted = true; def.deleted = fn; break;
+      default:
+        def.allEvents = false;
+        if (def.handlers.has(name)) throw explained(`An item with the same key has already been added. Key: ${name}`, `a handler for ${name} is registered twice`);
+        def.handlers.set(name, fn);
+    }
+  };
+  const source = (kind, name) => {
+    duringDefinition(name);
+    if (def.sourceKind) throw definitionFault('a projection has one source: call one of fromAll, fromStream(s), fromCategory/ies once');
+    def.sourceKind = kind;
+  };
+  const streamsOf = (list, param) => list.map((s) => {
+    if (typeof s !== 'string') throw definitionFault(`${param === 'streams' ? 'fromStreams()' : 'fromCategories()'} takes names as strings, not ${describe(s)} (KurrentDB: ArgumentException "${param}")`);
+    return s;
   });
+  const fromCategory = (name, args) => {
+    if (args.length === 0) throw definitionFault(`${name}() needs a category; KurrentDB ignores the call and the projection then has no source`);
+    if (args.length === 1 && !Array.isArray(args[0])) {
+      if (typeof args[0] !== 'string') throw definitionFault(`${name}() takes a category name as a string, not ${describe(args[0])} (KurrentDB: ArgumentException "category")`);
+      source('category', name);
+      def.category = args[0];
+      def.reads = [`${rules.systemPrefix}ce-${args[0]}`];
+    } else {
+      // Several categories are read as the streams $ce-a, $ce-b (JPSH `FromCategory`).
+      source('streams', name);
+      def.streams = streamsOf(args.length === 1 ? args[0] : args, 'categories').map((c) => `${rules.systemPrefix}ce-${c}`);
+      def.reads = [...new Set(def.streams)];
+    }
+    return restrict('fromCategory', name);
+  };
+  const chain = {
+    when(handlers) {
+      offered('when');
+      // Only own string keys whose values are functions count; the rest is ignored, as in JPSH `When`.
+      if (handlers !== null && (typeof handlers === 'object' || typeof handlers === 'function')) {
+        for (const key of Reflect.ownKeys(handlers)) {
+          if (typeof key === 'string' && typeof handlers[key] === 'function') addHandler(key, handlers[key]);
+        }
+      }
+      return restrict('when', 'when');
+    },
+    partitionBy(fn) {
+      offered('partitionBy');
+      if (typeof fn !== 'function') throw definitionFault('partitionBy() takes a function of the event that returns the partition key');
+      def.by = fn;
+      return restrict('partitionBy', 'partitionBy');
+    },
+    foreachStream() { offered('foreachStream'); def.by = 'stream'; return restrict('foreachStream', 'foreachStream'); },
+    outputState() { offered('outputState'); def.producesResults = true; return restrict('outputState', 'outputState'); },
+    transformBy(fn) { return transform('transformBy', 'transform', fn); },
+    filterBy(fn) { return transform('filterBy', 'filter', fn); },
+    outputTo(...args) {
+      offered('outputTo');
+      if (args.length !== 1 && args.length !== 2) throw definitionFault('outputTo() takes a result stream name and, optionally, a partition result stream pattern (KurrentDB: "invalid number of parameters")');
+      if (typeof args[0] !== 'string') throw definitionFault(`outputTo() takes the result stream's name as a string, not ${describe(args[0])} (KurrentDB: "expected string value (Parameter 'resultStream')")`);
+      if (args.length === 2 && typeof args[1] !== 'string') throw definitionFault(`outputTo() takes the partition result stream pattern as a string, not ${describe(args[1])} (KurrentDB: "expected string value (Parameter 'partitionResultStreamPattern')")`);
+      // Blank names are unset (SourceDefinitionBuilder). outputTo alone turns no results on: JPSH `OutputTo` never calls SetOutputState.
+      def.options.resultStreamName = blankToNull(args[0]);
+      if (args.length === 2) def.options.partitionResultStreamNamePattern = checkedPattern(blankToNull(args[1]));
+      return restrict('outputTo', 'outputTo');
+    },
+    $defines_state_transform() {
+      offered('$defines_state_transform');
+      def.definesStateTransform = true;
+      def.producesResults = true;
+      return undefined;
+    },
+  };
+  function transform(name, kind, fn) {
+    offered(name);
+    if (typeof fn !== 'function') throw definitionFault(`${name}() takes a function of the state (KurrentDB: "expected function")`);
+    def.transforms.push({ kind, fn });
+    def.definesStateTransform = true;
+    def.producesResults = true;
+    return restrict(name, name);
+  }
+  function options(o) {
+    duringDefinition('options');
+    // JPSH `SetOptions`: anything but an object is ignored; every own key counts (an array's `length` too).
+    if (o === null || (typeof o !== 'object' && typeof o !== 'function')) return undefined;
+    for (const key of Reflect.ownKeys(o)) {
+      if (typeof key !== 'string') continue;
+      const name = Object.keys(OPTIONS).find((known) => known.toLowerCase() === key.toLowerCase());
+      if (!name) throw explained(`Unrecognized option: ${key}`, `the options are ${Object.keys(OPTIONS).join(', ')}`);
+      const value = o[key];
+      if (typeof value !== OPTIONS[name]) throw explained('Invalid value', `the option ${name} takes a ${OPTIONS[name]}, not ${describe(value)}`);
+      if (name === 'processingLag') def.options.processingLag = Math.trunc(value);
+      else if (name === 'resultStreamName') def.options.resultStreamName = blankToNull(value);
+      else def.options[name] = value;
+    }
+    return undefined;
+  }
+  return {
+    fromAll: () => { source('all', 'fromAll'); return restrict('fromAll', 'fromAll'); },
+    fromStream: (stream) => {
+      if (typeof stream !== 'string') throw definitionFault(`fromStream() takes a stream name as a string, not ${describe(stream)} (KurrentDB: ArgumentException "stream")`);
+      source('streams', 'fromStream');
+      def.streams = [stream];
+      def.reads = [stream];
+      return restrict('fromStream', 'fromStream');
+    },
+    fromStreams: (...args) => {
+      const streams = streamsOf(Array.isArray(args[0]) ? args[0] : args, 'streams');
+      source('streams', 'fromStreams');
+      def.streams = streams;
+      def.reads = [...new Set(streams)];
+      return restrict('fromStreams', 'fromStreams');
+    },
+    fromCategory: (...args) => fromCategory('fromCategory', args),
+    fromCategories: (...args) => fromCategory('fromCategories', args),
+    options,
+    on_event: (...args) => {
+      duringDefinition('on_event');
+      if (args.length !== 2) throw definitionFault('on_event() takes an event type and a handler (KurrentDB: "invalid number of parameters")');
+      if (typeof args[0] !== 'string') throw definitionFault('on_event() takes the event type as a string (KurrentDB: ArgumentException "eventName")');
+      if (typeof args[1] !== 'function') throw definitionFault('on_event() takes a handler function (KurrentDB: ArgumentException "eventHandler")');
+      addHandler(args[0], args[1]);
+    },
+    on_any: (...args) => {
+      duringDefinition('on_any');
+      if (args.length !== 1) throw definitionFault('on_any() takes a handler (KurrentDB: "invalid number of parameters")');
+      if (typeof args[0] !== 'function') throw definitionFault('on_any() takes a handler function (KurrentDB: ArgumentException "eventHandler")');
+      addHandler('$any', args[0]);
+    },
+    ...outputs(def),
+  };
+}
+
+const blankToNull = (text) => (text.trim() === '' ? null : text);
+
+function describe(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined || typeof value === 'function') return String(value === undefined ? 'undefined' : 'a function');
+  try { return JSON.stringify(value) ?? String(value); } catch { return String(value); }
+}
+
+/**
+ * A partition result stream pattern is a .NET format string whose `{0}`
+ * is the partition (ProjectionNamesBuilder); one that String.Format would
+ * refuse is refused here, when it is defined.
+ */
+function checkedPattern(pattern) {
+  if (pattern === null) return null;
+  try { formatPattern(pattern, ''); } catch {
+    throw definitionFault(`the partition result stream pattern ${JSON.stringify(pattern)} is not a .NET format string: write {0} where the partition goes, {{ and }} for braces`);
+  }
+  return pattern;
+}
+
+/** String.Format(pattern, partition) for the one argument KurrentDB passes. */
+function formatPattern(pattern, partition) {
+  let out = '';
+  for (let i = 0; i < pattern.length; i += 1) {
+    const c = pattern[i];
+    if ((c === '{' || c === '}') && pattern[i + 1] === c) { out += c; i += 1; continue; }
+    if (c === '}') throw new Error('Input string was not in a correct format.');
+    if (c === '{') {
+      const end = pattern.indexOf('}', i);
+      if (end < 0 || !/^\s*0\s*(,\s*-?\d+\s*)?(:[^{}]*)?$/.test(pattern.slice(i + 1, end))) throw new Error('Input string was not in a correct format.');
+      out += partition;
+      i = end;
+      continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 /** The line in the projection's source that an error's stack points at. */
@@ -87,7 +257,7 @@ function sourceLine(error) {
 }
 
 async function define(source) {
-  const def = { sourceKind: null, names: new Set(), by: null, handlers: null, transforms: [], outputState: false, options: {}, emitted: [], logged: [] };
+  const def = newDefinition();
   const api = dialect(def);
   let body;
   try {
@@ -109,10 +279,32 @@ async function define(source) {
     }
     throw definitionFault(`the source failed while defining the projection: ${error.name}: ${error.message}`, sourceLine(error));
   }
-  if (!def.sourceKind) throw definitionFault('the projection has no source: start with fromAll(), fromStream(s), fromCategory(...) or fromCategories(...)');
-  if (!def.handlers) throw definitionFault('the projection has no handlers: add .when({ ... })');
+  checkSources(def);
+  // What read.js needs of `reads`: each stream's place, the stored ones, and who writes the others.
+  def.streamOrder = new Map(def.reads.map((stream, i) => [stream, i]));
+  def.storedStreams = new Set(def.reads.filter((stream) => writerOf(stream) === null));
+  def.writers = writersOf(def.reads);
   def.biState = def.options.biState === true;
+  def.executing = true;
   return def;
+}
+
+/** What KurrentDB's ReaderStrategy.Create refuses when the projection starts; here, when it is defined. */
+function checkSources(def) {
+  if (!def.sourceKind) throw definitionFault('the projection has no source: start with fromAll(), fromStream(s), fromCategory(...) or fromCategories(...)');
+  if (def.sourceKind === 'streams' && def.streams.length === 0) throw explained('None of streams and categories are included', 'fromStreams() was given no stream');
+  if (def.allEvents && def.handlers.size > 0) {
+    throw explained('Both AllEvents and specific event filters cannot be set', `$any was registered after ${[...def.handlers.keys()].join(', ')}; KurrentDB refuses that order (with $any first, $any silently never runs). Handle the types inside $any instead`);
+  }
+  if (def.by === 'stream' && def.sourceKind === 'streams') {
+    throw explained('foreachStream projections are not supported on stream based sources', 'fromCategories(...) and fromCategory with several categories read the streams $ce-…; foreachStream() needs fromAll() or fromCategory() with one category');
+  }
+  if (def.options.reorderEvents) {
+    if (def.sourceKind === 'all') throw explained('Event reordering cannot be used with fromAll()');
+    if (!(def.sourceKind === 'streams' && def.streams.length > 1)) throw explained('Event reordering is only available in fromStreams([]) projections');
+    if (!(def.options.processingLag >= 50)) throw explained('Event reordering requires processing lag at least of 50ms', 'set options({ processingLag: 50 }) or more');
+  }
+  if (def.handlesDeleted && def.by !== 'stream') throw explained('Deleted stream notifications are only supported with foreachStream()', '$deleted needs fromAll().foreachStream() or fromCategory(c).foreachStream()');
 }
 
 /**
@@ -179,7 +371,7 @@ function scriptError(script, before) {
  * take the silence for a hang.
  */
 async function whileBusy(promise) {
-  const beating = setInterval(() => postMessage({ op: 'progress', position }), Math.max(1, heartbeatMs));
+  const beating = setInterval(() => postMessage({ op: 'progress', position }), Math.max(1, rules.heartbeatMs));
   try {
     return await promise;
   } finally {

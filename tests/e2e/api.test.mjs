@@ -25,7 +25,7 @@ test('append returns the next expected version and the position of the last even
   ]);
   const [opened] = events;
   assert.deepEqual(opened.data, { owner: 'Ada' });
-  assert.deepEqual(opened.metadata, {});
+  assert.equal(opened.metadata, null, 'appended without metadata: none, not {}');
   assert.match(opened.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.match(opened.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.deepEqual(events[2].metadata, { $correlationId: 'c-1' });
@@ -50,7 +50,9 @@ test('reads page forwards and backwards, and the stream list reports versions', 
   assert.deepEqual(versions(await page.evaluate(() => window.sandbox.readStream('clock-1', { direction: 'backwards', limit: 3 }))), [9, 8, 7]);
   assert.deepEqual(versions(await page.evaluate(() => window.sandbox.readStream('clock-1', { from: 4, limit: 2 }))), [4, 5]);
   assert.deepEqual(versions(await page.evaluate(() => window.sandbox.readStream('clock-1', { from: 1, direction: 'backwards' }))), [1, 0]);
-  assert.deepEqual(await page.evaluate(() => window.sandbox.readStream('nothing-here')), []);
+  const missing = await attempt(page, () => window.sandbox.readStream('nothing-here'));
+  assert.deepEqual([missing.name, missing.message, missing.stream],
+    ['StreamNotFound', "Event stream 'nothing-here' is not found.", 'nothing-here']);
   const all = await page.evaluate(() => window.sandbox.readAll({ from: 11, direction: 'backwards', limit: 2 }));
   assert.deepEqual(all.map((e) => `${e.version}@${e.stream}`), ['0@clock-2', '0@$settings']);
 
@@ -60,7 +62,7 @@ test('reads page forwards and backwards, and the stream list reports versions', 
     assert.ok(s.created <= s.updated, `${s.stream}: created ${s.created} updated ${s.updated}`);
   }
   const withSystem = await page.evaluate(() => window.sandbox.streams({ includeSystem: true }));
-  assert.deepEqual(withSystem.map((s) => s.stream), ['clock-1', '$settings', 'clock-2']);
+  assert.deepEqual(withSystem.map((s) => [s.stream, s.category]), [['clock-1', 'clock'], ['$settings', null], ['clock-2', 'clock']]);
   const byCategory = await page.evaluate(() => window.sandbox.readCategory('clock', { direction: 'backwards', limit: 2 }));
   assert.deepEqual(byCategory.map((e) => e.position), [11, 9]);
   assert.deepEqual(errors, []);
@@ -99,9 +101,14 @@ test('every failure rejects with a named Error and writes nothing', limit, async
     assert.match(result.message, message);
   }
 
+  // 1 MiB for the whole append: data and metadata, summed over the batch.
   const tooLarge = await attempt(page, () => window.sandbox.append('s', { type: 'Big', data: 'x'.repeat(1024 * 1024) }));
-  assert.equal(tooLarge.name, 'EventTooLarge');
-  assert.match(tooLarge.message, /limit is 1048576/);
+  assert.equal(tooLarge.name, 'MaximumAppendSizeExceeded');
+  assert.match(tooLarge.message, /^Maximum Append Size of 1048576 Exceeded\. .*take 1048578 bytes; event 0 /);
+  const halves = await attempt(page, () => window.sandbox.append('s',
+    [{ type: 'Half', data: 'x'.repeat(600 * 1024) }, { type: 'Half', data: 'x'.repeat(600 * 1024) }]));
+  assert.equal(halves.name, 'MaximumAppendSizeExceeded');
+  assert.match(halves.message, /event 1 /);
 
   const badOption = await attempt(page, () => window.sandbox.append('s', { type: 'T', data: {} }, { expectedVersion: -1 }));
   assert.equal(badOption.name, 'InvalidArgument');
@@ -114,19 +121,30 @@ test('every failure rejects with a named Error and writes nothing', limit, async
   await context.close();
 });
 
-test('event ids make an append idempotent, and a reused id elsewhere is a duplicate', limit, async () => {
+test('event ids make an append idempotent within a stream, as KurrentDB decides', limit, async () => {
   const { page, context, errors } = await openPage(app);
   const id = '3f0c7a9e-1d2b-4c5d-8e6f-7a8b9c0d1e2f';
+  const other = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d';
   const batch = [{ id, type: 'Paid', data: { amount: 1 } }];
   const first = await page.evaluate((b) => window.sandbox.append('invoice-1', b, { expectedVersion: 'no_stream' }), batch);
   const again = await page.evaluate((b) => window.sandbox.append('invoice-1', b, { expectedVersion: 'no_stream' }), batch);
   assert.deepEqual(again, first);
+  const againAny = await page.evaluate((b) => window.sandbox.append('invoice-1', b), batch);
+  assert.deepEqual(againAny, first);
+  // Ids are compared within the stream only: another stream writes it.
   const elsewhere = await attempt(page, (b) => window.sandbox.append('invoice-2', b), batch);
-  assert.equal(elsewhere.name, 'DuplicateEventId');
-  assert.match(elsewhere.message, /0@invoice-1/);
+  assert.deepEqual(elsewhere, { ok: true, value: { nextExpectedVersion: 0, position: 1 } });
+  // The first id stored, a later one not: a wrong expected version.
+  const partly = await attempt(page, ([id, other]) => window.sandbox.append('invoice-1',
+    [{ id, type: 'Paid', data: {} }, { id: other, type: 'Paid', data: {} }]), [id, other]);
+  assert.deepEqual([partly.name, partly.stream, partly.expected, partly.actual], ['WrongExpectedVersion', 'invoice-1', 'any', 0]);
+  // The same id twice in one batch is written twice.
+  const twice = await attempt(page, (other) => window.sandbox.append('invoice-3',
+    [{ id: other, type: 'Paid', data: {} }, { id: other, type: 'Paid', data: {} }]), other);
+  assert.deepEqual(twice.value, { nextExpectedVersion: 1, position: 3 });
   await reload(page);
   const events = await page.evaluate(() => window.sandbox.readAll());
-  assert.deepEqual(events.map((e) => [e.id, e.stream]), [[id, 'invoice-1']]);
+  assert.deepEqual(events.map((e) => [e.id, e.stream]), [[id, 'invoice-1'], [id, 'invoice-2'], [other, 'invoice-3'], [other, 'invoice-3']]);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -159,6 +159,30 @@ test('the stream page form expects the version as read, does not move it, and tr
   await context.close();
 });
 
+test('a missing stream is an empty page whose link appends its first event', limit, async () => {
+  const { page, context, errors } = await openPage(app);
+  await page.goto(`${app.base}#/streams/order-9`);
+  const empty = page.getByTestId('empty-stream');
+  await empty.getByText(/This stream has no events: reading it finds no stream \(StreamNotFound\)/).waitFor();
+  assert.equal(await page.locator('main [role=alert]').count(), 0, 'a missing stream is not an error');
+  await empty.getByRole('link', { name: 'Append the first event' }).click();
+  await page.getByRole('heading', { name: 'Append an event' }).waitFor();
+  assert.equal(await page.getByLabel('Stream', { exact: true }).inputValue(), 'order-9');
+  assert.equal(await page.getByLabel('Expected version').inputValue(), 'no_stream');
+  await page.getByLabel('Event type').fill('Placed');
+  await page.getByLabel('Data', { exact: true }).fill('{}');
+  await page.getByRole('button', { name: 'Append', exact: true }).click();
+  await page.getByRole('status').getByText('Placed as 0@order-9').waitFor();
+  await page.goto(`${app.base}#/streams/order-9`);
+  await page.getByText('1 events').waitFor();
+  assert.equal(await page.getByTestId('empty-stream').count(), 0);
+  // An event of a stream that is not there is not an error either.
+  await page.goto(`${app.base}#/streams/nowhere-1/0`);
+  await page.getByText('There is no event 0@nowhere-1.').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('each kind of conflict is worded for itself, and a missing stream expects no_stream', limit, async () => {
   const { page, context, errors } = await openPage(app);
   await page.goto(`${app.base}#/streams/order-7`);
@@ -206,6 +230,8 @@ test('metadata links to the correlation and to the causing event, as text', limi
   await cause.click();
   await page.getByRole('heading', { name: 'TransferSent' }).waitFor();
   assert.doesNotMatch(await page.getByTestId('metadata-links').textContent(), /causationId/, 'the first event of the chain has no cause');
+  assert.match(await page.locator('.event-view').textContent(),
+    /Appending an event with this id to this stream again, at the same expected version, succeeds without writing it twice\./);
 
   await page.getByTestId('metadata-links').getByRole('link', { name: 'transfer-1' }).click();
   await page.waitForURL(/#\/correlation\/transfer-1$/);
@@ -225,13 +251,22 @@ test('metadata links to the correlation and to the causing event, as text', limi
   await page.goto(`${app.base}#/streams/odd-1/0`);
   await page.getByRole('heading', { name: 'Odd' }).waitFor();
   const odd = await page.getByTestId('metadata-links').textContent();
-  assert.match(odd, /\$causationIdnot-a-uuid not in this sandbox/);
-  assert.match(odd, /\$causedBy00000000-0000-4000-8000-000000000000 not in this sandbox/);
+  // There is no index of ids: a cause is looked for in its effect's correlation.
+  assert.match(odd, /\$causationIdnot-a-uuid not found: no event of this correlation has this id/);
+  assert.match(odd, /\$causedBy00000000-0000-4000-8000-000000000000 not found: no event of this correlation has this id/);
   await page.getByTestId('metadata-links').getByRole('link', { name: html }).click();
   await page.getByRole('heading', { name: `Correlation ${html}` }).waitFor();
   await eventually(async () => assert.deepEqual((await rowTexts(page, 'table.events')).map((r) => r[0]), ['odd-1']));
   assert.equal(await page.evaluate(() => window.pwned), undefined);
   assert.equal(await page.locator('main img').count(), 0);
+
+  // An event appended without metadata has none, which is not {}.
+  await page.goto(`${app.base}#/streams/account-ada/1`);
+  await page.getByRole('heading', { name: 'Deposited' }).waitFor();
+  assert.equal(await page.getByTestId('event-metadata').textContent(),
+    'None: this event was appended without metadata (which is not the same as {}).');
+  assert.equal(await page.getByTestId('metadata-links').count(), 0);
+  assert.equal((await page.evaluate(() => window.sandbox.readStream('account-ada')))[1].metadata, null);
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -240,11 +275,11 @@ test('a stream a projection writes says so up front instead of offering the form
   const { page, context, errors } = await openPage(app);
   await page.evaluate(() => window.sandbox.loadSample());
   await page.evaluate(() => window.sandbox.createProjection('ledger',
-    `fromCategory('account').when({ Deposited: (s, e) => { emit('ledger-deposits', 'Noted', { amount: e.data.amount }); } })`));
+    `fromAll().when({ Deposited: (s, e) => { emit('ledger-deposits', 'Noted', { amount: e.data.amount }); } })`, { emit: true }));
   await page.evaluate(() => window.sandbox.projectionState('ledger'));
   await page.goto(`${app.base}#/streams/ledger-deposits`);
   const note = page.getByRole('note');
-  await note.getByText(/writes this stream, so only it may append here/).waitFor();
+  await note.getByText(/writes this stream\. An event anyone else appends here faults the projection/).waitFor();
   assert.equal(await note.getByRole('link', { name: 'ledger' }).getAttribute('href'), '#/projections/ledger');
   assert.equal(await page.getByRole('button', { name: 'Append', exact: true }).count(), 0);
   assert.equal(await page.getByLabel('Expected version').count(), 0);
@@ -256,7 +291,7 @@ test('a stream a projection writes says so up front instead of offering the form
 
   await reload(page);
   await page.goto(`${app.base}#/streams/ledger-deposits`);
-  await page.getByRole('note').getByText(/writes this stream/).waitFor();
+  await page.getByRole('note').getByText(/writes this stream\./).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Append', exact: true }).count(), 0);
   assert.deepEqual(errors, []);
   await context.close();

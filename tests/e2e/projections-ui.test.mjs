@@ -35,7 +35,7 @@ test('create a projection in the editor, append, and watch its state change', li
   await page.screenshot({ path: path.join(artifacts, 'partition-browser.png'), fullPage: true });
 
   // A linked event's page leads to the event it points at.
-  await page.evaluate(() => window.sandbox.createProjection('deposit-links', `fromCategory('account').when({ Deposited: (s, e) => { linkTo('deposits', e); } })`));
+  await page.evaluate(() => window.sandbox.createProjection('deposit-links', `fromCategory('account').when({ Deposited: (s, e) => { linkTo('deposits', e); } })`, { emit: true }));
   await page.evaluate(() => window.sandbox.projectionState('deposit-links'));
   await page.goto(`${app.base}#/streams/deposits/0`);
   await page.getByRole('link', { name: '1@account-ada' }).click();
@@ -61,7 +61,7 @@ test('create a projection in the editor, append, and watch its state change', li
   })`));
   const marker = () => page.evaluate(() => window.sandbox.projectionState('runs', { partition: 'account-ada' }));
   const row = async () => {
-    const [found] = (await page.evaluate(() => window.sandbox.projections())).filter((p) => p.name === 'runs');
+    const [found] = (await page.evaluate(() => window.sandbox.projections().then((ps) => ps.filter((p) => !p.system)))).filter((p) => p.name === 'runs');
     return [found.status, found.position, found.eventsProcessed];
   };
   const firstRun = await marker();
@@ -110,7 +110,7 @@ test('a faulted projection shows the reason and marks the line', limit, async ()
 
   // Deleting asks first; dismissed, nothing is deleted, even given the time
   // a delete takes.
-  const names = async () => (await page.evaluate(() => window.sandbox.projections())).map((p) => p.name);
+  const names = async () => (await page.evaluate(() => window.sandbox.projections().then((ps) => ps.filter((p) => !p.system)))).map((p) => p.name);
   let asked = 0;
   page.once('dialog', (dialog) => { asked += 1; return dialog.dismiss(); });
   await page.getByRole('button', { name: 'Delete' }).click();
@@ -137,7 +137,7 @@ test('a query runs once and shows state, partitions and log', limit, async () =>
   await page.getByRole('button', { name: 'Run' }).click();
   await page.getByRole('heading', { name: 'State' }).waitFor();
   assert.match(await page.locator('.views .json-tree').first().textContent(), /Deposited: 7/);
-  assert.equal((await page.evaluate(() => window.sandbox.projections())).length, 0, 'a query is not saved');
+  assert.equal((await page.evaluate(() => window.sandbox.projections().then((ps) => ps.filter((p) => !p.system)))).length, 0, 'a query is not saved');
   assert.deepEqual(errors, []);
   await context.close();
 });

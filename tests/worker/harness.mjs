@@ -18,7 +18,7 @@ function script(url) {
   return scripts.get(url.href);
 }
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const DATABASE = 'es-sandbox/test';
 
 /** StoreRules::current() in protocol.rs, with a small read batch. */
@@ -27,14 +27,23 @@ export const RULES = Object.freeze({
   systemPrefix: '$',
   linkEventType: '$>',
   linkSeparator: '@',
+  streamReferenceEventType: '$@',
+  metadataEventType: '$metadata',
+  resultEventType: 'Result',
   eventsStore: 'events',
+  streamsStore: 'streams',
+  streamVersionIndex: 'stream_version',
   readBatch: 3,
   heartbeatMs: 50,
 });
 
+/** KurrentDB's `$tb` for a soft-deleted stream (long.MaxValue), as JS reads it. */
+export const SOFT_DELETED = 9223372036854775807;
+
 /**
  * EventRows as the store writes them, from [stream, type, data?, metadata?]:
- * positions from 0, versions per stream from 0.
+ * positions from 0, versions per stream from 0. Metadata `null` is a row
+ * with none (the field absent).
  */
 export function rows(events) {
   const versions = new Map();
@@ -42,25 +51,50 @@ export function rows(events) {
     const version = versions.get(stream) ?? 0;
     versions.set(stream, version + 1);
     const row = {
-      position, stream, version, id: `id-${position}`, type,
-      data: JSON.stringify(data), metadata: JSON.stringify(metadata),
-      created: new Date(Date.UTC(2024, 0, 1, 0, 0, position)).toISOString(),
+      position, stream, version, id: `id-${position}`, type, data: JSON.stringify(data),
     };
-    if (typeof metadata.$correlationId === 'string') row.correlationId = metadata.$correlationId;
+    if (metadata !== null) row.metadata = JSON.stringify(metadata);
+    row.created = new Date(Date.UTC(2024, 0, 1, 0, 0, position)).toISOString();
+    if (typeof metadata?.$correlationId === 'string') row.correlationId = metadata.$correlationId;
     return row;
   });
 }
 
 /**
+ * The streams rows for `events` (rows): the last version, where the stream
+ * began, its category by the first "-", and `truncateBefore` from the last
+ * `$tb` written to its metadata stream `$$stream`, or from `truncated`.
+ */
+export function streamRows(eventRows, truncated = {}) {
+  const streams = new Map();
+  for (const row of eventRows) {
+    const known = streams.get(row.stream) ?? { stream: row.stream, firstPosition: row.position };
+    known.version = row.version;
+    const at = row.stream.indexOf('-');
+    if (at > 0 && !row.stream.startsWith('$')) known.category = row.stream.slice(0, at);
+    streams.set(row.stream, known);
+  }
+  for (const row of eventRows) {
+    const tb = row.type === '$metadata' && row.stream.startsWith('$$') ? JSON.parse(row.data).$tb : undefined;
+    if (typeof tb === 'number' && streams.has(row.stream.slice(2))) streams.get(row.stream.slice(2)).truncateBefore = tb;
+  }
+  for (const [stream, tb] of Object.entries(truncated)) streams.get(stream).truncateBefore = tb;
+  return [...streams.values()];
+}
+
+/**
  * The part of IndexedDB the worker uses: open(name) with onsuccess /
- * onerror / onupgradeneeded, db.transaction([store]).objectStore(store)
- * .getAll(range, count), IDBKeyRange.bound(lo, hi), db.close().
+ * onerror / onupgradeneeded, db.transaction([store, ...]).objectStore(store)
+ * .getAll(range, count) / .get(key) / .index(name).get(key),
+ * IDBKeyRange.bound(lo, hi), db.close(). `transactions` keeps the stores
+ * and the requests of each transaction.
  */
 export class FakeIndexedDB {
   /** @param {Record<string, Record<string, object[]>>} databases name → store → rows */
   constructor(databases) {
     this.databases = databases;
     this.reads = [];
+    this.transactions = [];
     this.opened = 0;
     this.closed = 0;
     this.failReads = false;
@@ -86,9 +120,26 @@ export class FakeIndexedDB {
     return request;
   }
 
+  /** A request that answers with `answer()` on a later turn, as IndexedDB's do. */
+  request(answer) {
+    const request = { result: undefined, error: null, onsuccess: null, onerror: null };
+    setTimeout(() => {
+      if (this.failReads) {
+        request.error = { name: 'UnknownError', message: 'the disk is on fire' };
+        request.onerror?.({ target: request });
+        return;
+      }
+      request.result = structuredClone(answer());
+      request.onsuccess?.({ target: request });
+    }, 0);
+    return request;
+  }
+
   connection(stores) {
     const fake = this;
     let open = true;
+    const INDEXES = { stream_version: (row) => [row.stream, row.version] };
+    const KEYS = { streams: (row) => row.stream };
     return {
       close() { assert.ok(open, 'closed twice'); open = false; fake.closed += 1; },
       transaction(names) {
@@ -99,27 +150,33 @@ export class FakeIndexedDB {
             throw Object.assign(new Error(`No objectStore named ${name} in this database`), { name: 'NotFoundError' });
           }
         }
+        const transaction = { stores: [...names], requests: [] };
+        fake.transactions.push(transaction);
         return {
           objectStore(name) {
             assert.ok(names.includes(name), `objectStore(${name}) outside the transaction's scope`);
             return {
               getAll(range, count) {
-                const request = { result: undefined, error: null, onsuccess: null, onerror: null };
                 fake.reads.push({ store: name, lower: range.lower, upper: range.upper, count });
-                setTimeout(() => {
-                  if (fake.failReads) {
-                    request.error = { name: 'UnknownError', message: 'the disk is on fire' };
-                    request.onerror?.({ target: request });
-                    return;
-                  }
-                  const found = stores[name]
-                    .filter((row) => row.position >= range.lower && row.position <= range.upper)
-                    .sort((a, b) => a.position - b.position)
-                    .slice(0, count === undefined ? undefined : count);
-                  request.result = structuredClone(found);
-                  request.onsuccess?.({ target: request });
-                }, 0);
-                return request;
+                transaction.requests.push(`${name}.getAll`);
+                return fake.request(() => stores[name]
+                  .filter((row) => row.position >= range.lower && row.position <= range.upper)
+                  .sort((a, b) => a.position - b.position)
+                  .slice(0, count === undefined ? undefined : count));
+              },
+              get(key) {
+                transaction.requests.push(`${name}.get`);
+                const keyOf = KEYS[name] ?? ((row) => row.position);
+                return fake.request(() => stores[name].find((row) => keyOf(row) === key));
+              },
+              index(index) {
+                assert.ok(index in INDEXES, `no index ${index} on ${name}`);
+                return {
+                  get(key) {
+                    transaction.requests.push(`${name}.${index}.get`);
+                    return fake.request(() => stores[name].find((row) => JSON.stringify(INDEXES[index](row)) === JSON.stringify(key)));
+                  },
+                };
               },
             };
           },
@@ -205,8 +262,9 @@ export function nestedWorkers() {
  * everything posted, `heartbeats()` the messages with no id. `globals` adds
  * to what the context offers (see nestedWorkers).
  */
-export function startWorker({ events = [], store = 'events', database = DATABASE, databases, globals = {} } = {}) {
-  const indexedDB = new FakeIndexedDB(databases ?? { [database]: { [store]: rows(events) } });
+export function startWorker({ events = [], store = 'events', database = DATABASE, databases, globals = {}, truncated } = {}) {
+  const eventRows = rows(events);
+  const indexedDB = new FakeIndexedDB(databases ?? { [database]: { [store]: eventRows, streams: streamRows(eventRows, truncated) } });
   const messages = [];
   const context = {
     ...globals,
@@ -257,8 +315,9 @@ export function startWorker({ events = [], store = 'events', database = DATABASE
   };
 }
 
-export const define = (source, { rules = {}, timeoutMs = 250, protocol = PROTOCOL_VERSION } = {}) =>
-  ({ op: 'define', protocol, source, timeoutMs, rules: { ...RULES, ...rules } });
+/** A define; emitting is on unless a case turns it off (KurrentDB's default is off). */
+export const define = (source, { rules = {}, timeoutMs = 250, protocol = PROTOCOL_VERSION, name = 'test', emitEnabled = true } = {}) =>
+  ({ op: 'define', protocol, name, source, emitEnabled, timeoutMs, rules: { ...RULES, ...rules } });
 
 export const catchUp = (to, { careful = false, ownedStreams = [], database = DATABASE } = {}) =>
   ({ op: 'catchUp', database, to, careful, ownedStreams });
@@ -306,7 +365,10 @@ const fault = (v) => {
 };
 
 const REPLIES = {
-  defined: { protocol: (v) => v === 2, biState: (v) => typeof v === 'boolean', partitioned: (v) => typeof v === 'boolean' },
+  defined: {
+    protocol: (v) => v === PROTOCOL_VERSION, biState: (v) => typeof v === 'boolean', partitioned: (v) => typeof v === 'boolean',
+    reads: (v) => Array.isArray(v) && v.every(isText),
+  },
   restored: { position: isInt },
   caughtUp: {
     position: isInt, eventsProcessed: isCount, partitions: isCount,
@@ -355,3 +417,18 @@ export function matches(actual, expected, path = 'value') {
     assert.equal(actual, expected, path);
   }
 }
+
+/** Two accounts, two customers and a system stream, interleaved: the events most cases fold. */
+export const ACCOUNTS = [
+  ['account-ada', 'Opened', { owner: 'Ada' }],
+  ['account-ada', 'Deposited', { amount: 100 }],
+  ['account-alan', 'Opened', { owner: 'Alan' }],
+  ['account-ada', 'Withdrawn', { amount: 30 }],
+  ['account-alan', 'Deposited', { amount: 50 }],
+  ['$stats-1', 'StatsCollected', { cpu: 1 }],
+  ['customer-ada', 'Registered', { region: 'eu' }],
+  ['account-alan', 'Withdrawn', { amount: 75 }],
+  ['customer-alan', 'Registered', { region: 'uk' }],
+  ['customer-grace', 'Registered', { region: 'eu' }],
+  ['customer-x', 'Registered', {}],
+];

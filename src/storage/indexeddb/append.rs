@@ -1,19 +1,19 @@
-//! Appends, by the fast path or the slow one, and the commit they share.
+//! Appends, by the fast path or the slow one.
 
 use std::collections::HashMap;
 use std::future::IntoFuture;
 
-use idb::{CursorDirection, ObjectStore, TransactionMode};
-use wasm_bindgen::prelude::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use idb::{CursorDirection, ObjectStore, Query, TransactionMode};
+use wasm_bindgen::JsValue;
 
-use super::schema::BY_ID;
-use super::{dom_error, from_js, storage_error, to_js, IndexedDbStore};
+use super::commit::{abort_queued, committed, stored_rows, write_rows, Commit};
+use super::schema::BY_STREAM_VERSION;
+use super::{from_js, keys_between, pair, storage_error, IndexedDbStore};
 use crate::core::projection::ProjectionRecord;
 use crate::core::time::iso8601_from_millis;
 use crate::core::{
-    decide_append, AppendDecision, AppendFacts, AppendResult, ExpectedVersion, ProposedEvent,
-    RecordedEvent, StoreError, StoredEventRef, StreamInfo,
+    decide_append, metadata_stream_of, versions_to_compare, AppendDecision, AppendFacts,
+    AppendResult, ExpectedVersion, ProposedEvent, RecordedEvent, StoreError, StoredEventRef,
 };
 use crate::storage::rows::{
     EventRow, StoredStream, EVENTS_STORE, PROJECTIONS_STORE, STREAMS_STORE,
@@ -23,11 +23,13 @@ use crate::storage::Fenced;
 impl IndexedDbStore {
     /// The fast path: decide from the heads this connection already knows and
     /// write without reading. It is safe because the writes themselves check
-    /// the heads: `add` fails with a ConstraintError when the position, the
-    /// `[stream, version]` pair or a given id is taken, which is exactly when
-    /// another tab (or connection) appended first. Then, and whenever the
-    /// cached heads reject the batch, `None` sends the caller to the slow path,
-    /// which reads the truth inside its transaction.
+    /// the heads: `add` fails with a ConstraintError when the position or
+    /// the `[stream, version]` pair is taken, which is exactly when another
+    /// tab (or connection) appended first (a soft delete takes a position
+    /// too). Then, whenever the decision needs stored events (ids to compare,
+    /// the metadata of a soft-deleted stream), and whenever the cached heads
+    /// reject the batch, `None` sends the caller to the slow path, which
+    /// reads the truth inside its transaction.
     pub(super) async fn append_from_known_heads(
         &self,
         stream: &str,
@@ -42,25 +44,41 @@ impl IndexedDbStore {
                 _ => return Ok(None),
             }
         };
+        let info = head.as_ref().map(|head| &head.info);
+        let needs_reads = info.is_some_and(|info| info.is_deleted())
+            || versions_to_compare(info, expected, batch).is_some();
+        if needs_reads {
+            return Ok(None);
+        }
         let created = stamp.created();
         let facts = AppendFacts {
-            stream: head.as_ref().map(|head| &head.info),
+            stream: info,
             next_position,
-            existing: &vec![None; batch.len()],
+            stored: &[],
+            metadata_stream: None,
+            metadata: None,
             created: &created,
         };
-        let Ok(AppendDecision::Write {
-            records,
-            stream: row,
-            result,
-        }) = decide_append(stream, batch.to_vec(), expected, facts)
-        else {
-            return Ok(None);
+        let (writes, result) = match decide_append(stream, batch.to_vec(), expected, facts) {
+            Ok(AppendDecision::Write { writes, result }) => (writes, result),
+            // Both depend on the heads, which may be stale.
+            Ok(AppendDecision::AlreadyAppended(_))
+            | Err(StoreError::WrongExpectedVersion { .. } | StoreError::StreamDeleted { .. }) => {
+                return Ok(None)
+            }
+            Err(error) => return Err(error),
         };
         let transaction =
             self.transaction(&[EVENTS_STORE, STREAMS_STORE], TransactionMode::ReadWrite)?;
+        let rows = stored_rows(&writes, &[head.as_ref()]);
         match self
-            .write_and_commit(transaction, stream, &records, row, head, next_position)
+            .write_and_commit(
+                transaction,
+                &writes.records,
+                rows,
+                next_position,
+                "the append",
+            )
             .await
         {
             Ok(()) => Ok(Some(result)),
@@ -74,10 +92,13 @@ impl IndexedDbStore {
         }
     }
 
-    /// The slow path: read the stream's head, the last position and where any
-    /// given id already lives, then decide and write, all in one transaction.
-    /// With `fence`, the projection's stored row is read in the same
-    /// transaction, and nothing is written unless it is still that run.
+    /// The slow path: read the stream's head, the last position and
+    /// `$$stream`'s head, then what the decision compares (the stream's
+    /// events at the versions `versions_to_compare` names, and the metadata
+    /// a soft-deleted stream's undelete keeps), then decide and write, all
+    /// in one transaction. With `fence`, the projection's stored row is read
+    /// in the same transaction, and nothing is written unless it is still
+    /// that run.
     pub(super) async fn append_after_reading_heads(
         &self,
         stream: &str,
@@ -114,21 +135,11 @@ impl IndexedDbStore {
             .get(JsValue::from_str(stream))
             .map_err(storage_error)?
             .into_future();
-        let by_id = events.index(BY_ID).map_err(storage_error)?;
-        let id_lookups = batch
-            .iter()
-            .map(|event| {
-                event
-                    .id_given
-                    .then(|| {
-                        by_id
-                            .get(JsValue::from_str(&event.id))
-                            .map(IntoFuture::into_future)
-                            .map_err(storage_error)
-                    })
-                    .transpose()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let metadata_stream = metadata_stream_of(stream);
+        let metadata_head_lookup = streams
+            .get(JsValue::from_str(&metadata_stream))
+            .map_err(storage_error)?
+            .into_future();
 
         let fenced_row: Option<ProjectionRecord> = match fence_lookup {
             Some(lookup) => lookup
@@ -140,28 +151,16 @@ impl IndexedDbStore {
         };
         let next_position = position_after(last_key.await.map_err(storage_error)?)?;
         self.observe_next_position(next_position);
-        let head: Option<StoredStream> = match head_lookup.await.map_err(storage_error)? {
-            Some(value) => Some(from_js(value)?),
-            None => None,
-        };
-        let mut existing = Vec::with_capacity(id_lookups.len());
-        for lookup in id_lookups {
-            let found = match lookup {
-                Some(lookup) => lookup.await.map_err(storage_error)?,
-                None => None,
-            };
-            existing.push(match found {
-                Some(row) => {
-                    let row: EventRow = from_js(row)?;
-                    Some(StoredEventRef {
-                        stream: row.stream,
-                        version: row.version,
-                        position: row.position,
-                    })
-                }
-                None => None,
-            });
-        }
+        let head: Option<StoredStream> = head_lookup
+            .await
+            .map_err(storage_error)?
+            .map(from_js)
+            .transpose()?;
+        let metadata_head: Option<StoredStream> = metadata_head_lookup
+            .await
+            .map_err(storage_error)?
+            .map(from_js)
+            .transpose()?;
 
         if let Some(run) = fence {
             let current = fenced_row
@@ -172,20 +171,68 @@ impl IndexedDbStore {
                 return Ok(Fenced::Superseded(fenced_row.map(Box::new)));
             }
         }
+
+        // What the decision compares depends on the head, so it is read
+        // second, in the same transaction.
+        let info = head.as_ref().map(|head| &head.info);
+        let by_version = events.index(BY_STREAM_VERSION).map_err(storage_error)?;
+        let compare_lookup = match versions_to_compare(info, expected, &batch) {
+            Some((low, high)) => {
+                let range = keys_between(stream, low as f64, high as f64)?;
+                Some(
+                    by_version
+                        .get_all(Some(Query::KeyRange(range)), None)
+                        .map_err(storage_error)?
+                        .into_future(),
+                )
+            }
+            None => None,
+        };
+        let metadata_lookup = match (info, &metadata_head) {
+            (Some(info), Some(metadata_head)) if info.is_deleted() => Some(
+                by_version
+                    .get(pair(&metadata_stream, metadata_head.info.version as f64))
+                    .map_err(storage_error)?
+                    .into_future(),
+            ),
+            _ => None,
+        };
+        let stored: Vec<StoredEventRef> = match compare_lookup {
+            Some(lookup) => lookup
+                .await
+                .map_err(storage_error)?
+                .into_iter()
+                .map(|row| {
+                    let row: EventRow = from_js(row)?;
+                    Ok(StoredEventRef {
+                        id: row.id,
+                        version: row.version,
+                        position: row.position,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            None => Vec::new(),
+        };
+        let metadata: Option<String> = match metadata_lookup {
+            Some(lookup) => match lookup.await.map_err(storage_error)? {
+                Some(row) => Some(from_js::<EventRow>(row)?.data),
+                None => None,
+            },
+            None => None,
+        };
+
         let created = stamp.created();
         let facts = AppendFacts {
-            stream: head.as_ref().map(|head| &head.info),
+            stream: info,
             next_position,
-            existing: &existing,
+            stored: &stored,
+            metadata_stream: metadata_head.as_ref().map(|head| &head.info),
+            metadata: metadata.as_deref(),
             created: &created,
         };
         let decision = decide_append(stream, batch, expected, facts);
-        let (records, row, result) = match decision {
-            Ok(AppendDecision::Write {
-                records,
-                stream,
-                result,
-            }) => (records, stream, result),
+        let (writes, result) = match decision {
+            Ok(AppendDecision::Write { writes, result }) => (writes, result),
             Ok(AppendDecision::AlreadyAppended(result)) => return Ok(Fenced::Done(result)),
             Err(error) => {
                 if let Err(error) = transaction.abort() {
@@ -199,8 +246,9 @@ impl IndexedDbStore {
                 return Err(error);
             }
         };
+        let rows = stored_rows(&writes, &[head.as_ref(), metadata_head.as_ref()]);
         match self
-            .write_and_commit(transaction, stream, &records, row, head, next_position)
+            .write_and_commit(transaction, &writes.records, rows, next_position, "the append")
             .await
         {
             Ok(()) => Ok(Fenced::Done(result)),
@@ -211,28 +259,25 @@ impl IndexedDbStore {
         }
     }
 
-    /// Writes an append's records and stream row, waits for the commit, and
-    /// remembers the new heads.
-    async fn write_and_commit(
+    /// Writes records and stream rows, waits for the commit, and remembers
+    /// the new heads. `what` names the operation in errors.
+    pub(super) async fn write_and_commit(
         &self,
         transaction: idb::Transaction,
-        stream: &str,
         records: &[RecordedEvent],
-        info: StreamInfo,
-        head: Option<StoredStream>,
+        rows: Vec<StoredStream>,
         next_position: u64,
+        what: &str,
     ) -> Result<(), Commit> {
-        let row = StoredStream {
-            first_position: head.map_or(next_position, |head| head.first_position),
-            info,
-        };
-        if let Err(error) = write_append(&transaction, records, &row) {
+        if let Err(error) = write_rows(&transaction, records, &rows) {
             // Some rows may be queued already. Left alone, the transaction
             // would commit them when this task ends: half an append.
             return Err(Commit::Failed(abort_queued(transaction, error)));
         }
-        committed(transaction, "the append").await?;
-        self.remember(stream, next_position + records.len() as u64, row);
+        committed(transaction, what).await?;
+        for row in rows {
+            self.remember(next_position + records.len() as u64, row);
+        }
         Ok(())
     }
 
@@ -249,10 +294,10 @@ impl IndexedDbStore {
         }
     }
 
-    pub(super) fn remember(&self, stream: &str, next_position: u64, row: StoredStream) {
+    fn remember(&self, next_position: u64, row: StoredStream) {
         let mut heads = self.heads.borrow_mut();
         heads.next_position = Some(next_position);
-        heads.streams.insert(stream.to_string(), Some(row));
+        heads.streams.insert(row.info.stream.clone(), Some(row));
     }
 
     fn remember_read(&self, stream: &str, next_position: u64, head: Option<StoredStream>) {
@@ -303,95 +348,6 @@ pub(super) fn events_and_streams(
             .object_store(STREAMS_STORE)
             .map_err(storage_error)?,
     ))
-}
-
-/// Aborts a transaction whose writes could not all be queued, so none of
-/// them lands, and returns the error that stopped them.
-pub(super) fn abort_queued(transaction: idb::Transaction, error: StoreError) -> StoreError {
-    match transaction.abort() {
-        Ok(_) => error,
-        Err(abort) => StoreError::Storage(format!(
-            "{error}; the transaction could not be aborted either ({abort}), so reload before trusting this tab's view"
-        )),
-    }
-}
-
-/// Queues the writes of an append on its transaction.
-pub(super) fn write_append(
-    transaction: &idb::Transaction,
-    records: &[RecordedEvent],
-    row: &StoredStream,
-) -> Result<(), StoreError> {
-    let events = transaction
-        .object_store(EVENTS_STORE)
-        .map_err(storage_error)?;
-    for record in records {
-        events
-            .add(&to_js(&EventRow::from_record(record))?, None)
-            .map_err(storage_error)?;
-    }
-    transaction
-        .object_store(STREAMS_STORE)
-        .map_err(storage_error)?
-        .put(&to_js(row)?, None)
-        .map_err(storage_error)?;
-    Ok(())
-}
-
-pub(super) enum Commit {
-    /// A unique key was taken: another writer got there first.
-    Conflict,
-    Failed(StoreError),
-}
-
-impl Commit {
-    pub(super) fn into_error(self) -> StoreError {
-        match self {
-            Commit::Conflict => StoreError::Storage("a unique key was already taken".into()),
-            Commit::Failed(error) => error,
-        }
-    }
-}
-
-/// Commits the transaction, whose requests must all be queued, and waits for
-/// it to finish or abort. This listens on the raw transaction because a
-/// failed request's error event bubbles to it, and the abort's `error` is
-/// what names the cause (ConstraintError, QuotaExceededError). `what` names
-/// the operation in the error ("the append").
-pub(super) async fn committed(transaction: idb::Transaction, what: &str) -> Result<(), Commit> {
-    let raw: web_sys::IdbTransaction = transaction.into();
-    let settled = js_sys::Promise::new(&mut |resolve, reject| {
-        let on_complete = Closure::once_into_js(move || resolve.call0(&JsValue::UNDEFINED));
-        let aborted = raw.clone();
-        let on_abort = Closure::once_into_js(move || {
-            let error = aborted.error().map_or(JsValue::NULL, JsValue::from);
-            reject.call1(&JsValue::UNDEFINED, &error)
-        });
-        raw.set_oncomplete(Some(on_complete.unchecked_ref()));
-        raw.set_onabort(Some(on_abort.unchecked_ref()));
-        // Every request is queued by now. Committing at once, rather than
-        // when the task ends, measured 0.73 → 0.45 ms per single append.
-        // web-sys flags `commit` deprecated, but it is IndexedDB 3.0 and
-        // Chromium has had it since 76.
-        #[allow(deprecated)]
-        if raw.commit().is_err() {
-            // It throws only when the transaction is already aborting, and
-            // then `onabort` fires and reports the cause.
-        }
-    });
-    match wasm_bindgen_futures::JsFuture::from(settled).await {
-        Ok(_) => Ok(()),
-        Err(error) => {
-            let constraint = error
-                .dyn_ref::<web_sys::DomException>()
-                .is_some_and(|e| e.name() == "ConstraintError");
-            Err(if constraint {
-                Commit::Conflict
-            } else {
-                Commit::Failed(dom_error(&error, what))
-            })
-        }
-    }
 }
 
 /// The last key of `events`, as a request already issued: one step of a

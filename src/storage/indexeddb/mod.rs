@@ -4,21 +4,25 @@
 //! `streams`, and the core's append rule decides what it writes. The facts it
 //! decides on are either read inside that transaction (the slow path), or are
 //! the heads this connection last saw (the fast path), in which case the
-//! unique keys (`position`, `[stream, version]`, `id`) check them as the rows
-//! are added: a stale head makes an `add` fail, the transaction aborts, and
-//! the slow path runs. IndexedDB serialises readwrite transactions over the
+//! unique keys (`position`, `[stream, version]`) check them as the rows are
+//! added: a stale head makes an `add` fail, the transaction aborts, and the
+//! slow path runs. Only the slow path compares ids (idempotency), reading
+//! the stream's own events by `[stream, version]`: there is no index of ids. IndexedDB serialises readwrite transactions over the
 //! same stores, across tabs too, so two appends with the same expected
 //! version cannot both succeed; and a transaction that fails is rolled back
 //! whole, so a failed append leaves no trace.
 //!
 //! - `schema`: opening, the versioned upgrades, and the connection's
 //!   lifecycle (a newer build in another tab, a blocked open);
-//! - `append`: both append paths and the commit;
-//! - `soft_delete`: hiding a stream's events with a `$tb` marker;
+//! - `append`: both append paths;
+//! - `commit`: queueing rows and committing, shared with soft delete;
+//! - `soft_delete`: hiding a stream's events with a `$tb` marker (the
+//!   undelete is part of the append);
 //! - `reads`: every read;
 //! - `projection_rows`: the projections store.
 
 mod append;
+mod commit;
 mod projection_rows;
 mod reads;
 mod schema;
@@ -121,8 +125,12 @@ impl EventStore for IndexedDbStore {
             .await
     }
 
-    async fn event_by_id(&self, id: &str) -> Result<Option<RecordedEvent>, StoreError> {
-        self.event_row_by_id(id).await
+    async fn event_in_correlation(
+        &self,
+        correlation_id: &str,
+        id: &str,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        self.event_row_in_correlation(correlation_id, id).await
     }
 
     async fn read_stream(
@@ -173,6 +181,11 @@ impl EventStore for IndexedDbStore {
         self.read_index(schema::BY_CORRELATION, correlation_id, request)
             .await
     }
+}
+
+/// The keys `[text, n]` of a compound index with `low <= n <= high`.
+fn keys_between(text: &str, low: f64, high: f64) -> Result<idb::KeyRange, StoreError> {
+    idb::KeyRange::bound(&pair(text, low), &pair(text, high), None, None).map_err(storage_error)
 }
 
 fn pair(text: &str, number: f64) -> JsValue {

@@ -3,7 +3,8 @@
 use idb::{ObjectStore, TransactionMode};
 use wasm_bindgen::JsValue;
 
-use super::append::{committed, Stamp};
+use super::append::Stamp;
+use super::commit::committed;
 use super::{from_js, storage_error, to_js, IndexedDbStore};
 use crate::core::projection::ProjectionRecord;
 use crate::core::{AppendResult, ExpectedVersion, ProposedEvent, StoreError};

@@ -1,15 +1,19 @@
-//! Reads: a stream, `$all`, the stream list, one event by id, and the
-//! category, type and correlation reads. Each is one read-only transaction
-//! over the stores it needs, and pages by key range.
+//! Reads: a stream, `$all`, the stream list, one event of a correlation by
+//! id, and the category, type and correlation reads. Each is one read-only
+//! transaction over the stores it needs, and pages by key range. Stream,
+//! category, type and correlation reads leave out what a soft delete hides;
+//! `$all` keeps it, as KurrentDB's does.
 
+use std::collections::HashMap;
 use std::future::IntoFuture;
 
 use idb::{CursorDirection, KeyRange, Query};
 use wasm_bindgen::JsValue;
 
 use super::append::next_position;
-use super::schema::{BY_CATEGORY, BY_ID, BY_STREAM_VERSION};
-use super::{from_js, in_direction, pair, rows_to_records, storage_error, IndexedDbStore};
+use super::schema::{BY_CATEGORY, BY_CORRELATION, BY_STREAM_VERSION, BY_TRUNCATION};
+use super::{from_js, in_direction, keys_between, rows_to_records, storage_error, IndexedDbStore};
+use crate::core::event::category_of;
 use crate::core::{Direction, ReadRequest, RecordedEvent, StoreError, StreamInfo};
 use crate::storage::rows::{EventRow, StoredStream, EVENTS_STORE, STREAMS_STORE};
 
@@ -23,14 +27,17 @@ impl IndexedDbStore {
         let streams = transaction
             .object_store(STREAMS_STORE)
             .map_err(storage_error)?;
-        let row: StreamInfo = match streams
+        let row: Option<StreamInfo> = streams
             .get(JsValue::from_str(stream))
             .map_err(storage_error)?
             .await
             .map_err(storage_error)?
-        {
-            Some(value) => from_js(value)?,
-            None => return Ok(Vec::new()),
+            .map(from_js)
+            .transpose()?;
+        let Some(row) = row.filter(|row| !row.is_deleted()) else {
+            return Err(StoreError::StreamNotFound {
+                stream: stream.to_string(),
+            });
         };
         let Some((low, high)) = request.dense_range_within(row.truncate_before, row.version + 1)
         else {
@@ -39,13 +46,7 @@ impl IndexedDbStore {
         let events = transaction
             .object_store(EVENTS_STORE)
             .map_err(storage_error)?;
-        let range = KeyRange::bound(
-            &pair(stream, low as f64),
-            &pair(stream, high as f64),
-            None,
-            None,
-        )
-        .map_err(storage_error)?;
+        let range = keys_between(stream, low as f64, high as f64)?;
         let rows = events
             .index(BY_STREAM_VERSION)
             .map_err(storage_error)?
@@ -95,7 +96,7 @@ impl IndexedDbStore {
         streams.sort_by_key(|row| row.first_position);
         Ok(streams
             .into_iter()
-            .map(|row| row.info)
+            .map(StoredStream::into_info)
             .filter(|row| !row.is_deleted())
             .collect())
     }
@@ -110,27 +111,36 @@ impl IndexedDbStore {
             .await
             .map_err(storage_error)?
         {
-            Some(value) => Ok(Some(from_js(value)?)),
+            Some(value) => Ok(Some(from_js::<StoredStream>(value)?.into_info())),
             None => Ok(None),
         }
     }
 
-    pub(super) async fn event_row_by_id(
+    /// The correlation's events are few (one piece of work), so they are
+    /// read whole and searched.
+    pub(super) async fn event_row_in_correlation(
         &self,
+        correlation_id: &str,
         id: &str,
     ) -> Result<Option<RecordedEvent>, StoreError> {
         let transaction = self.read_transaction(&[EVENTS_STORE])?;
-        let row = transaction
+        let range = keys_between(correlation_id, 0.0, f64::MAX)?;
+        let rows = transaction
             .object_store(EVENTS_STORE)
             .map_err(storage_error)?
-            .index(BY_ID)
+            .index(BY_CORRELATION)
             .map_err(storage_error)?
-            .get(JsValue::from_str(id))
+            .get_all(Some(Query::KeyRange(range)), None)
             .map_err(storage_error)?
             .await
             .map_err(storage_error)?;
-        row.map(|row| from_js::<EventRow>(row)?.into_record())
-            .transpose()
+        for row in rows {
+            let row: EventRow = from_js(row)?;
+            if row.id == id {
+                return row.into_record().map(Some);
+            }
+        }
+        Ok(None)
     }
 
     pub(super) async fn read_category_rows(
@@ -156,13 +166,11 @@ impl IndexedDbStore {
         let mut lookups = Vec::with_capacity(stream_rows.len());
         for row in stream_rows {
             let row: StreamInfo = from_js(row)?;
-            let range = KeyRange::bound(
-                &pair(&row.stream, 0.0),
-                &pair(&row.stream, f64::MAX),
-                None,
-                None,
-            )
-            .map_err(storage_error)?;
+            // The index holds old rows under the old rule's category too.
+            if row.is_deleted() || category_of(&row.stream) != Some(category) {
+                continue;
+            }
+            let range = keys_between(&row.stream, row.truncate_before as f64, f64::MAX)?;
             lookups.push(
                 by_stream
                     .get_all(Some(Query::KeyRange(range)), None)
@@ -184,51 +192,104 @@ impl IndexedDbStore {
         Ok(records.into_iter().take(request.limit).collect())
     }
 
+    /// A read by type or correlation, in position order, without the
+    /// events a soft delete hides. The streams that hide events are few
+    /// (the sparse `truncate_before` index holds only them), so they are
+    /// read first, in the same transaction, and their events filtered out.
     pub(super) async fn read_index(
         &self,
         index: &str,
         key: &str,
         request: ReadRequest,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let transaction = self.read_transaction(&[EVENTS_STORE])?;
+        // `getAll` reads a count of 0 as no limit at all.
+        if request.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let transaction = self.read_transaction(&[EVENTS_STORE, STREAMS_STORE])?;
+        let hiding = transaction
+            .object_store(STREAMS_STORE)
+            .map_err(storage_error)?
+            .index(BY_TRUNCATION)
+            .map_err(storage_error)?
+            .get_all(
+                Some(Query::KeyRange(
+                    KeyRange::lower_bound(&JsValue::from_f64(1.0), None).map_err(storage_error)?,
+                )),
+                None,
+            )
+            .map_err(storage_error)?
+            .await
+            .map_err(storage_error)?;
+        let mut hidden_below: HashMap<String, u64> = HashMap::new();
+        for row in hiding {
+            let row: StreamInfo = from_js(row)?;
+            hidden_below.insert(row.stream, row.truncate_before);
+        }
+        let visible = |row: &EventRow| {
+            hidden_below
+                .get(&row.stream)
+                .is_none_or(|&below| row.version >= below)
+        };
         let events = transaction
             .object_store(EVENTS_STORE)
             .map_err(storage_error)?;
         let index = events.index(index).map_err(storage_error)?;
-        let (low, high) = match (request.direction, request.from) {
+        let (mut low, high) = match (request.direction, request.from) {
             (_, None) => (0.0, f64::MAX),
             (Direction::Forwards, Some(from)) => (from as f64, f64::MAX),
             (Direction::Backwards, Some(from)) => (0.0, from as f64),
         };
-        let range = KeyRange::bound(&pair(key, low), &pair(key, high), None, None)
-            .map_err(storage_error)?;
-        let limit = u32::try_from(request.limit).ok();
-        let rows = match request.direction {
-            Direction::Forwards => index
-                .get_all(Some(Query::KeyRange(range)), limit)
-                .map_err(storage_error)?
-                .await
-                .map_err(storage_error)?,
+        let mut rows = Vec::new();
+        match request.direction {
+            // Pages of what is still wanted, until enough are visible: a
+            // page with hidden events in it asks for more.
+            Direction::Forwards => loop {
+                let wanted = request.limit - rows.len();
+                let range = keys_between(key, low, high)?;
+                let page = index
+                    .get_all(Some(Query::KeyRange(range)), u32::try_from(wanted).ok())
+                    .map_err(storage_error)?
+                    .await
+                    .map_err(storage_error)?;
+                let full = u32::try_from(wanted).is_ok_and(|wanted| page.len() == wanted as usize);
+                let mut last = None;
+                for row in page {
+                    let row: EventRow = from_js(row)?;
+                    last = Some(row.position);
+                    if visible(&row) {
+                        rows.push(row);
+                    }
+                }
+                match last {
+                    Some(last) if full && rows.len() < request.limit => low = last as f64 + 1.0,
+                    _ => break,
+                }
+            },
             Direction::Backwards => {
+                let range = keys_between(key, low, high)?;
                 let cursor = index
                     .open_cursor(Some(Query::KeyRange(range)), Some(CursorDirection::Prev))
                     .map_err(storage_error)?
                     .await
                     .map_err(storage_error)?;
-                let mut rows = Vec::new();
                 if let Some(cursor) = cursor {
                     let mut cursor = cursor.into_managed();
                     while rows.len() < request.limit {
                         match cursor.value().map_err(storage_error)? {
-                            Some(row) => rows.push(row),
+                            Some(row) => {
+                                let row: EventRow = from_js(row)?;
+                                if visible(&row) {
+                                    rows.push(row);
+                                }
+                            }
                             None => break,
                         }
                         cursor.next(None).await.map_err(storage_error)?;
                     }
                 }
-                rows
             }
-        };
-        rows_to_records(rows)
+        }
+        rows.into_iter().map(EventRow::into_record).collect()
     }
 }

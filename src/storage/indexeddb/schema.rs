@@ -6,6 +6,14 @@
 //! - v2: the read indexes `type_position`, `correlation_position` on events
 //!   and `category` on streams. IndexedDB fills them from existing records.
 //! - v3: `projections`, keyed by `name`: definitions, status and checkpoints.
+//! - v4: the unique `id` index is deleted: KurrentDB's idempotency compares
+//!   ids within a stream only, which `stream_version` serves, and an id may
+//!   now be stored twice (in two streams, or twice in one batch). New:
+//!   `truncate_before` on streams, sparse (a row carries `truncateBefore`
+//!   only while it hides events), so index reads can leave hidden events
+//!   out. Rows are not rewritten: events keep their `"{}"` metadata, and
+//!   streams rows their old category, which reads work out again from the
+//!   name (`StoredStream::into_info`).
 //!
 //! Lifecycle: a newer build opening the database in another tab fires
 //! `versionchange` here; this connection closes at once, so the newer tab is
@@ -24,13 +32,15 @@ use super::{storage_error, IndexedDbStore};
 use crate::core::StoreError;
 use crate::storage::rows::{EVENTS_STORE, PROJECTIONS_STORE, STREAMS_STORE};
 
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub(super) const BY_STREAM_VERSION: &str = "stream_version";
-pub(super) const BY_ID: &str = "id";
+/// The unique index of ids schemas v1 to v3 had.
+const BY_ID: &str = "id";
 pub(super) const BY_TYPE: &str = "type_position";
 pub(super) const BY_CORRELATION: &str = "correlation_position";
 pub(super) const BY_CATEGORY: &str = "category";
+pub(super) const BY_TRUNCATION: &str = "truncate_before";
 
 /// What the page is told about the connection while it lives.
 #[derive(Default)]
@@ -180,6 +190,20 @@ fn upgrade(event: &idb::event::VersionChangeEvent) -> Result<(), idb::Error> {
         let mut params = ObjectStoreParams::new();
         params.key_path(Some(KeyPath::new_single("name")));
         database.create_object_store(PROJECTIONS_STORE, params)?;
+    }
+    if old_version < 4 {
+        let transaction = event
+            .target()?
+            .transaction()
+            .ok_or(idb::Error::TransactionNotFound)?;
+        transaction
+            .object_store(EVENTS_STORE)?
+            .delete_index(BY_ID)?;
+        transaction.object_store(STREAMS_STORE)?.create_index(
+            BY_TRUNCATION,
+            KeyPath::new_single("truncateBefore"),
+            None,
+        )?;
     }
     Ok(())
 }

@@ -1,23 +1,22 @@
-//! Soft delete: hiding a stream's events so far, as KurrentDB records it.
+//! Soft delete: hiding a stream's events, as KurrentDB records it.
 
 use std::future::IntoFuture;
 
 use idb::TransactionMode;
 use wasm_bindgen::JsValue;
 
-use super::append::{
-    abort_queued, committed, events_and_streams, last_key_lookup, position_after, write_append,
-    Commit,
-};
-use super::{from_js, storage_error, to_js, IndexedDbStore};
+use super::append::{events_and_streams, last_key_lookup, position_after};
+use super::commit::{stored_rows, Commit};
+use super::{from_js, storage_error, IndexedDbStore};
 use crate::core::time::iso8601_from_millis;
-use crate::core::{decide_soft_delete, metadata_stream_of, RecordedEvent, StoreError};
+use crate::core::{decide_soft_delete, metadata_stream_of, StoreError};
 use crate::storage::rows::{StoredStream, EVENTS_STORE, STREAMS_STORE};
 
 impl IndexedDbStore {
-    /// Soft delete, as the core decides it: the truncated row and the
-    /// `$tb` marker in `$$stream`, in one transaction. The marker's position
-    /// is what tells every other connection that its cached heads are stale.
+    /// Soft delete, as the core decides it: the row that hides every
+    /// version and the `$tb` marker in `$$stream`, in one transaction. The
+    /// marker's position is what tells every other connection that its
+    /// cached heads are stale.
     pub(super) async fn truncate_stream(&self, stream: &str) -> Result<(), StoreError> {
         let transaction =
             self.transaction(&[EVENTS_STORE, STREAMS_STORE], TransactionMode::ReadWrite)?;
@@ -49,47 +48,21 @@ impl IndexedDbStore {
             metadata_row.as_ref().map(|row| &row.info),
             next_position,
             &created,
-        );
-        let (row, decided) = match (row, decided) {
-            (Some(row), Ok(Some(decided))) => (row, decided),
-            // Nothing to hide; only reads were queued, so the transaction
-            // commits nothing.
-            (_, Ok(None)) | (None, _) => return Ok(()),
-            (_, Err(error)) => return Err(error),
+        )?;
+        // Nothing to hide: only reads were queued, so the transaction
+        // commits nothing.
+        let Some(writes) = decided else {
+            return Ok(());
         };
-        let truncated = StoredStream {
-            info: decided.truncated,
-            first_position: row.first_position,
-        };
-        let metadata_row = StoredStream {
-            info: decided.metadata_stream,
-            first_position: metadata_row.map_or(next_position, |row| row.first_position),
-        };
-        if let Err(error) =
-            write_soft_delete(&transaction, &decided.marker, &metadata_row, &truncated)
-        {
-            return Err(abort_queued(transaction, error));
-        }
-        committed(transaction, "the soft delete")
-            .await
-            .map_err(Commit::into_error)?;
-        self.remember(stream, next_position + 1, truncated);
-        self.remember(&metadata_stream, next_position + 1, metadata_row);
-        Ok(())
+        let rows = stored_rows(&writes, &[row.as_ref(), metadata_row.as_ref()]);
+        self.write_and_commit(
+            transaction,
+            &writes.records,
+            rows,
+            next_position,
+            "the soft delete",
+        )
+        .await
+        .map_err(Commit::into_error)
     }
-}
-
-fn write_soft_delete(
-    transaction: &idb::Transaction,
-    marker: &RecordedEvent,
-    metadata_row: &StoredStream,
-    truncated: &StoredStream,
-) -> Result<(), StoreError> {
-    write_append(transaction, std::slice::from_ref(marker), metadata_row)?;
-    transaction
-        .object_store(STREAMS_STORE)
-        .map_err(storage_error)?
-        .put(&to_js(truncated)?, None)
-        .map_err(storage_error)?;
-    Ok(())
 }

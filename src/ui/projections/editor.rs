@@ -23,6 +23,7 @@ pub fn new_projection() -> Html {
     let source = use_draft(stores.1.clone(), BALANCE_PER_ACCOUNT.to_string());
     let Trials { trial, start } = use_trial(Vec::new());
     let error = use_state(|| None::<String>);
+    let emit = use_state(|| false);
     let unsaved = name.unsaved || source.unsaved;
     use_leave_guard(unsaved.then(|| {
         "This projection is not created yet. Its draft stays in this browser. Leave this page?"
@@ -40,13 +41,14 @@ pub fn new_projection() -> Html {
     };
     let create = {
         let (name, source, error) = (name.text.clone(), source.text.clone(), error.clone());
+        let emit = *emit;
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let (sandbox, error, stores) = (sandbox.clone(), error.clone(), stores.clone());
             let (name, source) = (name.clone(), source.clone());
             run(
                 async move {
-                    sandbox.0.projections().create(&name, &source).await?;
+                    sandbox.0.projections().create(&name, &source, emit).await?;
                     Ok::<_, ProjectionError>(name)
                 },
                 move |result| match result {
@@ -81,6 +83,7 @@ pub fn new_projection() -> Html {
                 </div>
                 <TemplatePicker current={source.text.clone()} on_pick={source.replace.clone()} />
                 <CodeEditor text={source.shown.clone()} on_change={source.on_edit.clone()} fault_line={trial.fault_line()} />
+                <EmitField checked={*emit} on_change={Callback::from({ let emit = emit.clone(); move |on| emit.set(on) })} />
                 if unsaved {
                     <DraftNote what="Not created yet" not_kept={name.not_kept.clone().or(source.not_kept.clone())} on_discard={discard} />
                 }
@@ -96,6 +99,30 @@ pub fn new_projection() -> Html {
             <TrialView title="Check" trial={trial.clone()} current={source.text.clone()}
                 ran="The source ran over everything in the store without a fault. Nothing was saved or written; this is what it computes:" />
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct EmitFieldProps {
+    pub checked: bool,
+    pub on_change: Callback<bool>,
+}
+
+/// KurrentDB's `emitEnabled`, with what it decides.
+#[function_component(EmitField)]
+pub fn emit_field(props: &EmitFieldProps) -> Html {
+    let onchange = props.on_change.reform(|e: Event| {
+        e.target_unchecked_into::<web_sys::HtmlInputElement>()
+            .checked()
+    });
+    html! {
+        <div class="field checkbox">
+            <label>
+                <input type="checkbox" data-testid="emit-enabled" checked={props.checked} {onchange} aria-describedby="emit-help" />
+                { " Emit enabled" }
+            </label>
+            <span id="emit-help" class="muted">{ "Lets emit(), linkTo() and linkStreamTo() write events. Off, as KurrentDB has it by default: a handler that emits then faults the projection." }</span>
+        </div>
     }
 }
 

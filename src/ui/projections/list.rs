@@ -41,16 +41,22 @@ pub fn projection_list() -> Html {
             } else {
                 <table class="projections">
                     <thead><tr>
-                        <th>{ "Name" }</th><th>{ "Status" }</th><th>{ "Mode" }</th>
+                        <th>{ "Name" }</th><th>{ "Status" }</th><th>{ "Mode" }</th><th>{ "Emit" }</th>
                         <th class="num">{ "Position" }</th><th class="num">{ "Lag" }</th><th class="num">{ "Events processed" }</th>
                         <th class="num">{ "Partitions" }</th>
                     </tr></thead>
                     <tbody>
                         { for projections.iter().map(|p| html! {
                             <tr key={p.name.clone()}>
-                                <td><a href={Route::Projection(p.name.clone()).href()}>{ &p.name }</a></td>
+                                <td>
+                                    <a href={Route::Projection(p.name.clone()).href()}>{ &p.name }</a>
+                                    if p.system_projection().is_some() {
+                                        <span class="tag" title="One of KurrentDB's system projections: it indexes the log into link streams">{ " system" }</span>
+                                    }
+                                </td>
                                 <td><span class={classes!("status", status_class(p.status))}>{ p.status.as_str() }</span></td>
                                 <td>{ "continuous" }</td>
+                                <td>{ if p.emit_enabled { "on" } else { "off" } }</td>
                                 <td class="num">{ p.position }</td>
                                 <td class="num">{ head.map_or_else(String::new, |head| (head - p.position).max(0).to_string()) }</td>
                                 <td class="num">{ p.events_processed }</td>

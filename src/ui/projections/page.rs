@@ -5,11 +5,12 @@
 use yew::prelude::*;
 
 use super::drafts::{use_draft, use_leave_guard, DraftNote, DraftOf, DraftStore};
+use super::editor::EmitField;
 use super::log_view::LogView;
 use super::states_view::{StatesText, StatesView};
 use super::trial::{use_trial, Trial, TrialView, Trials};
 use super::{confirm, status_class};
-use crate::core::projection::{ProjectionRecord, ProjectionStatus};
+use crate::core::projection::{ProjectionRecord, ProjectionStatus, SystemProjection};
 use crate::projections::{Lifecycle, ProjectionError};
 use crate::ui::code_editor::CodeEditor;
 use crate::ui::count;
@@ -27,6 +28,19 @@ struct Snapshot {
     record: ProjectionRecord,
     /// Its states once caught up; a faulted one's as of its last good event.
     states: Result<StatesText, String>,
+    /// The last position in `$all` when the row was read, -1 when empty.
+    head: i64,
+    /// Link streams it reads whose system projection is not running.
+    stalled_reads: Vec<StalledRead>,
+}
+
+/// A link stream a projection reads, written by a system projection that
+/// is not running: nothing appended since reaches the projection.
+#[derive(Clone, PartialEq)]
+struct StalledRead {
+    stream: String,
+    system: &'static str,
+    status: ProjectionStatus,
 }
 
 #[function_component(ProjectionPage)]
@@ -84,11 +98,13 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
         )
     }));
 
+    let emit = use_state(|| record.emit_enabled);
     let act = |label: &'static str, question: Option<&'static str>, op: Op| {
         let (sandbox, name, action_error) =
             (sandbox.clone(), record.name.clone(), action_error.clone());
         let just_saved = just_saved.clone();
         let (source, store) = (draft.text.clone(), store.clone());
+        let emit = *emit;
         Callback::from(move |_: MouseEvent| {
             if question.is_some_and(|question| !confirm(question)) {
                 return;
@@ -101,7 +117,14 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
                 async move {
                     let host = sandbox.0.projections();
                     match op {
-                        Op::Save => host.update(&name, &source).await.map(|()| store.discard()),
+                        Op::Save { reset } => {
+                            host.update(&name, &source, Some(emit)).await?;
+                            store.discard();
+                            if reset {
+                                host.apply(&name, Lifecycle::Reset).await?;
+                            }
+                            Ok(())
+                        }
                         Op::Change(Lifecycle::Delete) => {
                             host.apply(&name, Lifecycle::Delete).await.map(|()| {
                                 store.discard();
@@ -112,7 +135,7 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
                     }
                 },
                 move |result| {
-                    if result.is_ok() && matches!(op, Op::Save) {
+                    if result.is_ok() && matches!(op, Op::Save { .. }) {
                         just_saved.set(Some(saved));
                     }
                     action_error.set(result.err().map(|e| format!("{label} failed: {e}")));
@@ -129,6 +152,7 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
         Callback::from(move |()| replace.emit(saved.clone()))
     };
     let running = record.status == ProjectionStatus::Running;
+    let system = record.system_projection();
     let faulted = record.status == ProjectionStatus::Faulted;
     // A check of the draft says where the draft fails; until one ran, the
     // saved source's fault does.
@@ -149,6 +173,7 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
             <div class="toolbar">
                 <span class={classes!("status", status_class(record.status))} data-testid="projection-status">{ record.status.as_str() }</span>
                 <span class="muted">{ format!("position {} · {} processed · {}", record.position, count(record.events_processed, "event"), count(record.partitions, "partition")) }</span>
+                <span class="muted" data-testid="projection-lag">{ lag_text(record, props.snapshot.head) }</span>
                 <span class="spacer" />
                 if running {
                     <button onclick={act("Stop", None, Op::Change(Lifecycle::Stop))}>{ "Stop" }</button>
@@ -156,8 +181,11 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
                     <button onclick={act("Start", None, Op::Change(Lifecycle::Start))}>{ "Start" }</button>
                 }
                 <button onclick={act("Reset", Some("Reset this projection? Its state is thrown away and it runs again from the first event."), Op::Change(Lifecycle::Reset))}>{ "Reset" }</button>
-                <button class="danger" onclick={act("Delete", Some("Delete this projection and its state?"), Op::Change(Lifecycle::Delete))}>{ "Delete" }</button>
+                if system.is_none() {
+                    <button class="danger" onclick={act("Delete", Some("Delete this projection and its state?"), Op::Change(Lifecycle::Delete))}>{ "Delete" }</button>
+                }
             </div>
+            { for props.snapshot.stalled_reads.iter().map(stalled_read) }
             if let Some(reason) = &record.reason {
                 <div class="error-banner fault" role="alert" data-testid="fault-reason">
                     <strong>{ "Faulted: " }</strong>{ reason }
@@ -173,18 +201,27 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
             if let Some(message) = &*action_error {
                 <p class="error-banner" role="alert">{ message }</p>
             }
+            if let Some(system) = system {
+                <h2>{ "Source" }</h2>
+                <p data-testid="system-projection"><code>{ &record.source }</code>{ format!(" is one of KurrentDB's built-in system projections. It indexes every event into {}; its code cannot change, and it keeps no state.", system.writes) }</p>
+                <p class="muted">{ format!("Here the link streams it writes are served from the store's indexes, up to the position it has processed. Stop it, and {} shows nothing appended after that, to readers and to the projections that read it, until it starts again.", system.writes) }</p>
+            } else {
             <h2>{ "Source" }</h2>
             <CodeEditor text={draft.shown.clone()} on_change={draft.on_edit.clone()} {fault_line} />
             if draft.unsaved {
                 <DraftNote what="Not saved: the projection still runs its saved source" not_kept={draft.not_kept.clone()} on_discard={discard} />
             }
+            <EmitField checked={*emit} on_change={Callback::from({ let emit = emit.clone(); move |on| emit.set(on) })} />
             <div class="actions">
                 <button type="button" onclick={check} disabled={trial == Trial::Running}>{ "Check" }</button>
-                <button class="primary" onclick={act("Save", Some("Save the new source? The projection is reset and runs again from the first event."), Op::Save)}>{ "Save and reset" }</button>
-                <span class="muted">{ "Check runs the source in the editor over the store without saving it." }</span>
+                <button class="primary" onclick={act("Save", None, Op::Save { reset: false })}>{ "Save" }</button>
+                <button onclick={act("Save and reset", Some("Save the new source and reset? The state built so far is thrown away, and the new source runs again from the first event."), Op::Save { reset: true })}>{ "Save and reset" }</button>
             </div>
+            <p class="muted" data-testid="save-help">{ save_help(record) }</p>
+            <p class="muted">{ "Check runs the source in the editor over the store without saving it." }</p>
             <TrialView title="Check" trial={trial.clone()} current={draft.text.clone()}
                 ran="The source in the editor ran over everything in the store without a fault. Nothing was saved or written; this is what it computes:" />
+            }
             <div class="views">
                 if !faulted {
                     { states }
@@ -198,8 +235,42 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
 #[derive(Clone, Copy)]
 enum Op {
     Change(Lifecycle),
-    /// Save the edited source, which resets.
-    Save,
+    /// Save the edited source: it goes on from the checkpoint, or, with
+    /// `reset`, starts again from the first event.
+    Save {
+        reset: bool,
+    },
+}
+
+/// What each save does to the state already built.
+fn save_help(record: &ProjectionRecord) -> String {
+    let built = if record.position < 0 {
+        "no state yet".to_string()
+    } else {
+        format!("the state built up to position {}", record.position)
+    };
+    format!(
+        "Save keeps {built} and runs the new source from the last checkpoint on, as KurrentDB's update does. Save and reset throws that state away and runs the new source over every event from the first."
+    )
+}
+
+/// How far behind the end of `$all` the projection is: projections are
+/// eventually consistent, as KurrentDB's page shows.
+fn lag_text(record: &ProjectionRecord, head: i64) -> String {
+    match head - record.position.min(head) {
+        0 => "caught up".into(),
+        behind => format!("{} behind", count(behind as u64, "event")),
+    }
+}
+
+fn stalled_read(read: &StalledRead) -> Html {
+    html! {
+        <div class="notice" role="status" data-testid="stalled-read">
+            { format!("This projection reads {}, which the system projection ", read.stream) }
+            <a href={Route::Projection(read.system.to_string()).href()}>{ read.system }</a>
+            { format!(" writes. {} is {}, so nothing appended since it stopped reaches this projection; fromCategory() reads the category's link stream, exactly as in KurrentDB. Start {} to go on.", read.system, read.status, read.system) }
+        </div>
+    }
 }
 
 /// How far a faulted projection got, which is what its states show.
@@ -218,6 +289,9 @@ async fn read_snapshot(sandbox: &SandboxHandle, name: &str) -> Result<Snapshot, 
     let host = sandbox.0.projections();
     let record = host.record(name).map_err(|e| e.to_string())?;
     let view = match record.status {
+        _ if record.system_projection().is_some() => Err(ProjectionError::Faulted(
+            "a system projection keeps none".into(),
+        )),
         ProjectionStatus::Faulted if record.position < 0 => {
             Err(ProjectionError::Faulted("it processed no event".into()))
         }
@@ -234,10 +308,27 @@ async fn read_snapshot(sandbox: &SandboxHandle, name: &str) -> Result<Snapshot, 
             )
         })
         .map_err(|e| e.to_string());
+    // Read after the states: reading them waits for the projection to
+    // catch up, which moves its progress.
+    let record = host.record(name).map_err(|e| e.to_string())?;
+    let head = sandbox.0.event_count().await.map_err(|e| e.to_string())? as i64 - 1;
+    let stalled_reads = record
+        .reads
+        .iter()
+        .filter_map(|stream| {
+            let (system, _) = SystemProjection::writing(stream)?;
+            let status = host.record(system.name).map(|r| r.status).ok()?;
+            (status != ProjectionStatus::Running).then(|| StalledRead {
+                stream: stream.clone(),
+                system: system.name,
+                status,
+            })
+        })
+        .collect();
     Ok(Snapshot {
-        // Read after the states: reading them waits for the projection to
-        // catch up, which moves its progress.
-        record: host.record(name).map_err(|e| e.to_string())?,
+        record,
         states,
+        head,
+        stalled_reads,
     })
 }

@@ -1,0 +1,130 @@
+//! The commit appends and soft deletes share: queue the rows, commit, and
+//! report a taken unique key (another writer got there first) apart from
+//! other failures.
+
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::{dom_error, storage_error, to_js};
+use crate::core::{RecordedEvent, StoreError, Writes};
+use crate::storage::rows::{EventRow, StoredStream, EVENTS_STORE, STREAMS_STORE};
+
+/// The stored rows of what `writes` puts: each keeps where its stream began
+/// (from `existing`, the rows as read), or begins at its first new event.
+pub(super) fn stored_rows(
+    writes: &Writes,
+    existing: &[Option<&StoredStream>],
+) -> Vec<StoredStream> {
+    writes
+        .streams
+        .iter()
+        .map(|info| {
+            let before = existing
+                .iter()
+                .flatten()
+                .find(|row| row.info.stream == info.stream);
+            let first_new = writes
+                .records
+                .iter()
+                .find(|record| record.stream == info.stream)
+                .map(|record| record.position);
+            StoredStream {
+                first_position: before
+                    .map(|row| row.first_position)
+                    .or(first_new)
+                    .unwrap_or_default(),
+                info: info.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Aborts a transaction whose writes could not all be queued, so none of
+/// them lands, and returns the error that stopped them.
+pub(super) fn abort_queued(transaction: idb::Transaction, error: StoreError) -> StoreError {
+    match transaction.abort() {
+        Ok(_) => error,
+        Err(abort) => StoreError::Storage(format!(
+            "{error}; the transaction could not be aborted either ({abort}), so reload before trusting this tab's view"
+        )),
+    }
+}
+
+/// Queues the writes of an append (or a soft delete) on its transaction.
+pub(super) fn write_rows(
+    transaction: &idb::Transaction,
+    records: &[RecordedEvent],
+    rows: &[StoredStream],
+) -> Result<(), StoreError> {
+    let events = transaction
+        .object_store(EVENTS_STORE)
+        .map_err(storage_error)?;
+    for record in records {
+        events
+            .add(&to_js(&EventRow::from_record(record))?, None)
+            .map_err(storage_error)?;
+    }
+    let streams = transaction
+        .object_store(STREAMS_STORE)
+        .map_err(storage_error)?;
+    for row in rows {
+        streams.put(&to_js(row)?, None).map_err(storage_error)?;
+    }
+    Ok(())
+}
+
+pub(super) enum Commit {
+    /// A unique key was taken: another writer got there first.
+    Conflict,
+    Failed(StoreError),
+}
+
+impl Commit {
+    pub(super) fn into_error(self) -> StoreError {
+        match self {
+            Commit::Conflict => StoreError::Storage("a unique key was already taken".into()),
+            Commit::Failed(error) => error,
+        }
+    }
+}
+
+/// Commits the transaction, whose requests must all be queued, and waits for
+/// it to finish or abort. This listens on the raw transaction because a
+/// failed request's error event bubbles to it, and the abort's `error` is
+/// what names the cause (ConstraintError, QuotaExceededError). `what` names
+/// the operation in the error ("the append").
+pub(super) async fn committed(transaction: idb::Transaction, what: &str) -> Result<(), Commit> {
+    let raw: web_sys::IdbTransaction = transaction.into();
+    let settled = js_sys::Promise::new(&mut |resolve, reject| {
+        let on_complete = Closure::once_into_js(move || resolve.call0(&JsValue::UNDEFINED));
+        let aborted = raw.clone();
+        let on_abort = Closure::once_into_js(move || {
+            let error = aborted.error().map_or(JsValue::NULL, JsValue::from);
+            reject.call1(&JsValue::UNDEFINED, &error)
+        });
+        raw.set_oncomplete(Some(on_complete.unchecked_ref()));
+        raw.set_onabort(Some(on_abort.unchecked_ref()));
+        // Every request is queued by now. Committing at once, rather than
+        // when the task ends, measured 0.73 → 0.45 ms per single append.
+        // web-sys flags `commit` deprecated, but it is IndexedDB 3.0 and
+        // Chromium has had it since 76.
+        #[allow(deprecated)]
+        if raw.commit().is_err() {
+            // It throws only when the transaction is already aborting, and
+            // then `onabort` fires and reports the cause.
+        }
+    });
+    match wasm_bindgen_futures::JsFuture::from(settled).await {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let constraint = error
+                .dyn_ref::<web_sys::DomException>()
+                .is_some_and(|e| e.name() == "ConstraintError");
+            Err(if constraint {
+                Commit::Conflict
+            } else {
+                Commit::Failed(dom_error(&error, what))
+            })
+        }
+    }
+}
