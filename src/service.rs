@@ -107,7 +107,7 @@ impl Sandbox {
                         sandbox.announce(Change::ProjectionChanged { name })
                     }
                     HostNews::Appended { stream, result } => {
-                        sandbox.projections.appended();
+                        sandbox.projections.appended_up_to(result.position);
                         sandbox.announce(Change::Appended { stream, result });
                     }
                 }
@@ -200,7 +200,7 @@ impl Sandbox {
                     .await?
             }
         };
-        self.projections.appended();
+        self.projections.appended_up_to(result.position);
         self.announce(Change::Appended {
             stream: stream.to_string(),
             result,

@@ -42,6 +42,13 @@ impl ProjectionHost {
         if projection.record.borrow().status != ProjectionStatus::Running {
             return;
         }
+        if projection.record.borrow().system_projection().is_some() {
+            // It has no worker: it has processed what this page knows is
+            // there. Its row is saved when it stops (an append should cost
+            // no more writes); after a reload it is here again at once.
+            self.system_pass(&projection, self.known_head.get());
+            return;
+        }
         if !projection.schedule.borrow_mut().kick() {
             return;
         }
@@ -99,12 +106,9 @@ impl ProjectionHost {
                 return Pass::Ended;
             }
         };
-        if projection.record.borrow().system_projection().is_some() {
-            if projection.record.borrow().position >= head {
-                return Pass::CaughtUp;
-            }
-            self.system_pass(projection, head);
-            return Pass::Progressed;
+        if head > self.known_head.get() {
+            // Another tab appended, or a projection wrote its outputs.
+            self.known_head.set(head);
         }
         let head = self.readable_head(&projection.record.borrow().reads, head);
         if projection.record.borrow().position >= head {

@@ -56,6 +56,9 @@ pub struct ProjectionHost {
     /// Other tabs of this sandbox: each tab runs its projections, and says
     /// here when it changed one's row (created, stopped, reset, …).
     pub(super) tabs: RefCell<Option<Tabs>>,
+    /// The last position this page knows `$all` has: where a running system
+    /// projection is, without a read per append.
+    pub(super) known_head: Cell<i64>,
 }
 
 impl ProjectionHost {
@@ -73,6 +76,7 @@ impl ProjectionHost {
             projections: RefCell::default(),
             closed: Cell::new(false),
             tabs: RefCell::default(),
+            known_head: Cell::new(-1),
         });
         host.listen_to_other_tabs();
         for record in host.store.projections().await? {
@@ -80,6 +84,7 @@ impl ProjectionHost {
                 .borrow_mut()
                 .insert(record.name.clone(), Rc::new(Projection::new(record)));
         }
+        host.known_head.set(host.head().await?);
         host.ensure_system_projections().await?;
         host.appended();
         Ok(host)
@@ -147,8 +152,18 @@ impl ProjectionHost {
         self.handler_timeout_ms.get()
     }
 
-    /// Called after every append: live projections catch up at once.
-    pub fn appended(self: &Rc<Self>) {
+    /// Called after every append, with the position of its last event:
+    /// live projections catch up at once.
+    pub fn appended_up_to(self: &Rc<Self>, position: u64) {
+        let position = position as i64;
+        if position > self.known_head.get() {
+            self.known_head.set(position);
+        }
+        self.appended();
+    }
+
+    /// Live projections catch up at once.
+    pub(super) fn appended(self: &Rc<Self>) {
         let names: Vec<String> = self.projections.borrow().keys().cloned().collect();
         for name in names {
             self.kick(&name);
