@@ -18,7 +18,9 @@
 // - reducer-worker/read.js: reading the store, and what each source reads;
 // - reducer-worker/fold.js: folding what was read through the projection;
 // - reducer-worker/system.js: what KurrentDB's system projections link, which
-//   is what a link stream (`$ce-c`, `$et-T`, ...) holds: they are not stored.
+//   is what a link stream (`$ce-c`, `$et-T`, ...) holds: they are not stored;
+// - reducer-worker/travel.js: time travel (travel, change, trace) through the
+//   same fold, with snapshots and a cache of what was read.
 // The page states every store rule in `define`; the worker states only the
 // protocol version it speaks. All of it is classic worker script (no
 // modules), and it touches no globals but self, postMessage, importScripts,
@@ -30,7 +32,7 @@
 
 importScripts(
   'reducer-worker/contract.js', 'reducer-worker/dialect.js', 'reducer-worker/output.js',
-  'reducer-worker/read.js', 'reducer-worker/fold.js', 'reducer-worker/system.js',
+  'reducer-worker/read.js', 'reducer-worker/fold.js', 'reducer-worker/system.js', 'reducer-worker/travel.js',
 );
 
 // ---------------------------------------------------------------------------
@@ -145,6 +147,7 @@ const requests = {
   },
   catchUp(request) {
     needsDefinition('catchUp');
+    if (traveling) throw protocolFault('the worker got \'catchUp\' after it traveled in time: its state is an as-of one, not the live projection\'s; restore a checkpoint (or define again) to catch up with it');
     return catchUp(request);
   },
   state({ partition }) {
@@ -163,9 +166,21 @@ const requests = {
     needsDefinition('partitions');
     return { op: 'partitions', keys: [...stored.keys()] };
   },
+  travel(request) {
+    needsDefinition('travel');
+    return inTravel(request, 'at', -1, travel);
+  },
+  change(request) {
+    needsDefinition('change');
+    return inTravel(request, 'at', 0, change);
+  },
+  trace(request) {
+    needsDefinition('trace');
+    return inTravel(request, 'to', -1, trace);
+  },
 };
 
-/** Starts over: no position, no states, and no live partition (as after a restart). */
+/** Starts over: no position, no states, no live partition (as after a restart), and no time travel. */
 function forget() {
   position = -1;
   eventsProcessed = 0;
@@ -173,6 +188,7 @@ function forget() {
   sharedText = null;
   results = new Map();
   live = null;
+  leaveTravel();
 }
 
 self.onmessage = async ({ data }) => {

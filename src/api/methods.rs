@@ -9,6 +9,7 @@ use super::args::{
     whole_number,
 };
 use super::results::{Appended, ProjectionRow, QueryResult, Settings, StreamSummary};
+use super::travel::{position_option, query_at, streams_at};
 use super::{to_json_value, value_to_js, Reply};
 use crate::core::StoreError;
 use crate::projections::{Lifecycle, ProjectionError};
@@ -30,12 +31,19 @@ pub(super) fn read_stream(sandbox: Rc<Sandbox>, [stream, options, _]: [JsValue; 
     Box::pin(async move {
         let stream = string_argument(&stream, "stream name")?;
         let request = read_request(&options)?;
+        let to = position_option(&options, "to")?;
         if option(&options, "resolveLinks")?.is_truthy() {
-            to_json_value(
-                &sandbox
-                    .read_stream_resolving_links(&stream, request)
-                    .await?,
-            )
+            let mut resolved = sandbox
+                .read_stream_resolving_links(&stream, request)
+                .await?;
+            if let Some(to) = to {
+                resolved.retain(|event| {
+                    event.link.as_ref().unwrap_or(&event.event).position as i64 <= to
+                });
+            }
+            to_json_value(&resolved)
+        } else if let Some(to) = to {
+            to_json_value(&sandbox.read_stream_to(&stream, request, to).await?)
         } else {
             to_json_value(&sandbox.read_stream(&stream, request).await?)
         }
@@ -43,12 +51,21 @@ pub(super) fn read_stream(sandbox: Rc<Sandbox>, [stream, options, _]: [JsValue; 
 }
 
 pub(super) fn read_all(sandbox: Rc<Sandbox>, [options, _, _]: [JsValue; 3]) -> Reply {
-    Box::pin(async move { to_json_value(&sandbox.read_all(read_request(&options)?).await?) })
+    Box::pin(async move {
+        let request = read_request(&options)?;
+        match position_option(&options, "to")? {
+            Some(to) => to_json_value(&sandbox.read_all_to(request, to).await?),
+            None => to_json_value(&sandbox.read_all(request).await?),
+        }
+    })
 }
 
 pub(super) fn streams(sandbox: Rc<Sandbox>, [options, _, _]: [JsValue; 3]) -> Reply {
     Box::pin(async move {
         let include_system = option(&options, "includeSystem")?.is_truthy();
+        if let Some(at) = position_option(&options, "at")? {
+            return streams_at(sandbox, at, include_system).await;
+        }
         let rows = sandbox.streams().await?;
         let streams: Vec<StreamSummary> = rows
             .iter()
@@ -213,25 +230,38 @@ async fn state_and_result(
     // `{ wait: false }`: what is processed so far, without waiting for the
     // projection to catch up (it is eventually consistent).
     let wait = bool_option(options, "wait")?.unwrap_or(true);
+    let at = position_option(options, "at")?;
     let host = sandbox.projections();
-    let (state, result) = if wait {
-        host.state(&name, partition.as_deref()).await?
-    } else {
-        host.state_so_far(&name, partition.as_deref()).await?
+    let (state, result) = match (at, wait) {
+        (Some(at), _) => host.state_at(&name, partition.as_deref(), at).await?,
+        (None, true) => host.state(&name, partition.as_deref()).await?,
+        (None, false) => host.state_so_far(&name, partition.as_deref()).await?,
     };
     Ok((value_to_js(state)?, value_to_js(result)?))
 }
 
-pub(super) fn projection_partitions(sandbox: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
+pub(super) fn projection_partitions(
+    sandbox: Rc<Sandbox>,
+    [name, options, _]: [JsValue; 3],
+) -> Reply {
     Box::pin(async move {
         let name = string_argument(&name, "projection name")?;
-        to_json_value(&sandbox.projections().partitions(&name).await?)
+        let host = sandbox.projections();
+        match position_option(&options, "at")? {
+            Some(at) => to_json_value(&host.partitions_at(&name, at).await?),
+            None => to_json_value(&host.partitions(&name).await?),
+        }
     })
 }
 
-pub(super) fn query(sandbox: Rc<Sandbox>, [source, _, _]: [JsValue; 3]) -> Reply {
+pub(super) fn query(sandbox: Rc<Sandbox>, [source, options, _]: [JsValue; 3]) -> Reply {
     Box::pin(async move {
         let source = string_argument(&source, "query source")?;
+        let what_if =
+            !option(&options, "at")?.is_undefined() || !option(&options, "skip")?.is_undefined();
+        if what_if {
+            return query_at(sandbox, source, options).await;
+        }
         to_json_value(&QueryResult::from(
             sandbox.projections().query(&source).await?,
         ))

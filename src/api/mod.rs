@@ -11,6 +11,7 @@
 mod args;
 mod methods;
 mod results;
+mod travel;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -54,7 +55,7 @@ impl ApiInstaller {
         let _observed = ready.catch(&observe);
         // It must outlive the promise, which lives as long as the page.
         observe.forget();
-        let methods: [(&str, Method); 21] = [
+        let methods: [(&str, Method); 26] = [
             ("append", append),
             ("readStream", read_stream),
             ("readAll", read_all),
@@ -76,6 +77,11 @@ impl ApiInstaller {
             ("projectionPartitions", projection_partitions),
             ("query", query),
             ("configure", configure),
+            ("projectionChange", travel::projection_change),
+            ("compareProjection", travel::compare_projection),
+            ("cursor", travel::cursor),
+            ("travelTo", travel::travel_to),
+            ("positionAt", travel::position_at),
         ];
         for (name, method) in methods {
             let ready = ready.clone();

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::core::projection::ProjectionRecord;
 use crate::core::{AppendResult, StreamInfo};
-use crate::projections::{LogLine, QueryOutcome};
+use crate::projections::protocol::Fault;
+use crate::projections::{LogLine, ProjectionView, QueryOutcome};
 
 /// A row of `streams()` and `stream(name)`, exactly as the README documents
 /// it: the storage row's soft-delete mark stays inside.
@@ -49,6 +50,30 @@ impl From<QueryOutcome> for QueryResult {
             result: outcome.result,
             partitions: outcome.partitions.into_iter().collect(),
             logs: outcome.logs,
+        }
+    }
+}
+
+/// A projection as of a position (a what-if `query`, each side of a
+/// comparison): `query`'s shape, with the handlers that threw on the way,
+/// whose events were left out.
+#[derive(Serialize)]
+pub(super) struct ViewResult {
+    state: Option<serde_json::Value>,
+    result: Option<serde_json::Value>,
+    partitions: serde_json::Map<String, serde_json::Value>,
+    logs: Vec<LogLine>,
+    faults: Vec<String>,
+}
+
+impl ViewResult {
+    pub(super) fn new(view: ProjectionView, faults: Vec<Fault>) -> ViewResult {
+        ViewResult {
+            state: view.state,
+            result: view.result,
+            partitions: view.partitions.into_iter().collect(),
+            logs: Vec::new(),
+            faults: faults.iter().map(Fault::reason).collect(),
         }
     }
 }

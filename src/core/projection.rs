@@ -221,6 +221,8 @@ impl ProjectionRecord {
         }
         self.reason = None;
         self.fault_line = None;
+        // The new source's worker says what it reads once it is defined.
+        self.reads.clear();
     }
 
     /// Back to the start: no states, nothing processed, running again. It

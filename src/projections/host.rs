@@ -7,15 +7,14 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise};
-use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use super::protocol::{Checkpoint, Reply, Request};
-use super::scheduler::{RunState, Schedule};
+pub(super) use super::held::Projection;
+use super::protocol::{Checkpoint, Progress, Reply, Request};
+use super::run::set_progress;
+use super::scheduler::RunState;
 use super::system::refuse_native_source;
 use super::tabs::Tabs;
-use super::worker::ReducerWorker;
 use super::{HostNews, Lifecycle, ProjectionError};
 use crate::core::projection::{
     validate_projection_name, ProjectionMode, ProjectionRecord, ProjectionStatus, SystemProjection,
@@ -26,21 +25,6 @@ use crate::storage::{last_position, EventStore, Fenced, ProjectionRows};
 
 /// EventStoreDB's `ProjectionExecutionTimeout` default.
 pub const DEFAULT_HANDLER_TIMEOUT_MS: u32 = 250;
-
-pub(super) struct Projection {
-    pub(super) record: RefCell<ProjectionRecord>,
-    pub(super) worker: RefCell<Option<Rc<ReducerWorker>>>,
-    /// A faulted projection's states as of the last event before the fault,
-    /// in a worker of their own: the one that faulted may hold a state its
-    /// failing handler changed.
-    pub(super) last_good: RefCell<Option<Rc<ReducerWorker>>>,
-    pub(super) schedule: RefCell<Schedule>,
-    /// Moves on a reset or restart: a pass that began before it is stale,
-    /// and its worker and progress are thrown away.
-    pub(super) epoch: Cell<u64>,
-    /// Callers waiting for the projection to catch up or stop.
-    waiters: RefCell<Vec<Function>>,
-}
 
 type Listener = Box<dyn Fn(HostNews)>;
 
@@ -256,10 +240,19 @@ impl ProjectionHost {
         // The pass under way ends first: none of the old code's work is
         // written after the new code is saved.
         self.quiesce(&projection).await;
+        let checkpoint = projection.record.borrow().checkpoint.clone();
+        let progress = match checkpoint {
+            Some(text) => Some(checkpoint_progress(&text)?),
+            None => None,
+        };
         {
             let mut record = projection.record.borrow_mut();
             record.status = status;
             record.update(source, emit_enabled);
+            // The new code goes on from the checkpoint: the row must not
+            // claim the old code's progress after it, or nothing would fold
+            // those events again until the next append.
+            set_progress(&mut record, &progress.unwrap_or(Progress::START));
         }
         self.publish_row(&projection).await?;
         self.kick(name);
@@ -288,14 +281,6 @@ impl ProjectionHost {
         Ok(())
     }
 
-    /// A system projection moved (stopped, started, reset): the
-    /// projections reading its link streams may fold again.
-    fn kick_readers_of(self: &Rc<Self>, projection: &Projection) {
-        if projection.record.borrow().system_projection().is_some() {
-            self.appended();
-        }
-    }
-
     /// Stops the projection's runs in this tab and waits until the pass
     /// under way (if any) has ended, so no write of it lands later. The
     /// status is left `Stopped` in memory; the caller sets what follows.
@@ -314,11 +299,7 @@ impl ProjectionHost {
 
     async fn stop(&self, name: &str) -> Result<(), ProjectionError> {
         let projection = self.get(name)?;
-        if projection.record.borrow().system_projection().is_some() {
-            // It stops where `$all` ends now: its link streams show no
-            // later event until it starts again.
-            self.system_pass(&projection, self.head().await?);
-        }
+        self.stop_system(&projection).await?;
         projection.record.borrow_mut().status = ProjectionStatus::Stopped;
         // Only a faulted projection shows its last good states.
         projection.last_good.borrow_mut().take();
@@ -445,42 +426,23 @@ impl ProjectionHost {
         }
         projection.wake_waiters();
         self.changed(&name);
+        self.kick_readers_of(projection);
         self.kick(&name);
     }
 }
 
-impl Projection {
-    pub(super) fn new(record: ProjectionRecord) -> Projection {
-        Projection {
-            record: RefCell::new(record),
-            worker: RefCell::new(None),
-            last_good: RefCell::new(None),
-            schedule: RefCell::default(),
-            epoch: Cell::new(0),
-            waiters: RefCell::default(),
-        }
-    }
-
-    /// Drops the workers, and makes any pass under way stale.
-    pub(super) fn forget_worker(&self) {
-        self.epoch.set(self.epoch.get() + 1);
-        self.worker.borrow_mut().take();
-        self.last_good.borrow_mut().take();
-    }
-
-    /// A promise that resolves when the runs end (or the projection stops).
-    pub(super) fn wait(&self) -> Promise {
-        let mut waiters = self.waiters.borrow_mut();
-        Promise::new(&mut |resolve, _| waiters.push(resolve))
-    }
-
-    pub(super) fn wake_waiters(&self) {
-        for resolve in self.waiters.borrow_mut().drain(..) {
-            if let Err(error) = resolve.call0(&JsValue::UNDEFINED) {
-                web_sys::console::error_1(&error);
-            }
-        }
-    }
+/// How far a saved checkpoint's states go.
+fn checkpoint_progress(text: &str) -> Result<Progress, ProjectionError> {
+    let checkpoint: Checkpoint = serde_json::from_str(text).map_err(|e| {
+        ProjectionError::Store(StoreError::Storage(format!(
+            "the saved checkpoint is not readable: {e}"
+        )))
+    })?;
+    Ok(Progress {
+        position: checkpoint.position,
+        events_processed: checkpoint.events_processed,
+        partitions: checkpoint.partitions.len() as u64,
+    })
 }
 
 pub(super) fn checkpoint_text(checkpoint: &Checkpoint) -> Result<String, ProjectionError> {

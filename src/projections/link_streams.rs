@@ -18,7 +18,7 @@
 use serde_json::json;
 use serde_json::value::RawValue;
 
-use crate::core::event::{derived_uuid, LINK_EVENT_TYPE, LINK_SEPARATOR};
+use crate::core::event::{derived_uuid, is_system_stream, LINK_EVENT_TYPE, LINK_SEPARATOR};
 use crate::core::projection::SystemProjection;
 use crate::core::read::Direction;
 use crate::core::{ReadRequest, RecordedEvent, StoreError};
@@ -39,7 +39,15 @@ pub async fn read_link_stream<S: EventStore>(
         return Ok(None);
     };
     let everything = ReadRequest::forwards(0, usize::MAX);
-    let linked = |event: &RecordedEvent| (event.position as i64) <= processed;
+    // What KurrentDB's system projections read (TransactionFileEventFilter):
+    // user streams only; `$by_event_type` and `$by_correlation_id` skip
+    // links. (Metadata-stream events, which they also read, are not served.)
+    let follows_links = system.name == "$by_category";
+    let linked = |event: &RecordedEvent| {
+        (event.position as i64) <= processed
+            && !is_system_stream(&event.stream)
+            && (follows_links || event.event_type != LINK_EVENT_TYPE)
+    };
     let links: Vec<RecordedEvent> = match system.name {
         "$by_category" => store.read_category(key, everything).await?,
         "$by_event_type" => store.read_by_type(key, everything).await?,
@@ -76,9 +84,15 @@ async fn first_events<S: EventStore>(
         if !wanted {
             continue;
         }
-        let first = store
+        let first = match store
             .read_stream(&info.stream, ReadRequest::forwards(0, 1))
-            .await?;
+            .await
+        {
+            Ok(first) => first,
+            // Soft-deleted since the list was read (a projection's reset).
+            Err(StoreError::StreamNotFound { .. }) => continue,
+            Err(error) => return Err(error),
+        };
         firsts.extend(first.into_iter().filter(|event| event.version == 0));
     }
     firsts.sort_by_key(|event| event.position);
@@ -94,15 +108,19 @@ fn link(
 ) -> Result<RecordedEvent, StoreError> {
     let (event_type, data, metadata) = match system.name {
         "$stream_by_category" => (STREAM_REFERENCE_EVENT_TYPE, json!(target.stream), None),
+        // A link in the category points at what that link points at.
         "$by_category" => (
             LINK_EVENT_TYPE,
-            json!(pointer(&target)),
+            json!(target.link_target().map_or_else(
+                || pointer(&target),
+                |(version, stream)| { format!("{version}{LINK_SEPARATOR}{stream}") }
+            )),
             Some(json!({ "$o": target.stream })),
         ),
         "$by_correlation_id" => (
             LINK_EVENT_TYPE,
             json!(pointer(&target)),
-            Some(json!({ "$eventTimestamp": target.created })),
+            Some(json!({ "$eventTimestamp": microseconds(&target.created) })),
         ),
         _ => (LINK_EVENT_TYPE, json!(pointer(&target)), None),
     };
@@ -120,6 +138,15 @@ fn link(
         metadata: metadata.map(raw).transpose()?,
         created: target.created,
     })
+}
+
+/// `created` as `ByCorrelationId` formats a timestamp, to the microsecond
+/// (the store keeps milliseconds).
+fn microseconds(created: &str) -> String {
+    match created.strip_suffix('Z') {
+        Some(millis) => format!("{millis}000Z"),
+        None => created.to_string(),
+    }
 }
 
 /// Where a link points: `"{version}@{stream}"`.
@@ -228,6 +255,41 @@ mod tests {
                 (1, "$@".to_string(), "\"account-2\"".to_string()),
             ]
         );
+    }
+
+    // KurrentDB: TransactionFileEventFilter feeds the system projections
+    // user streams only; IndexEventsByEventType and ByCorrelationId skip
+    // links; CategorizeEventsByStreamPath re-points a link at its target.
+    #[test]
+    fn system_streams_are_not_linked_and_links_are_followed_only_into_categories() {
+        let store = sample();
+        append(
+            &store,
+            "$projections-p-result",
+            r#"[{"type":"Deposited","data":{},"metadata":{"$correlationId":"c"}}]"#,
+        );
+        append(
+            &store,
+            "account-links",
+            r#"[{"type":"$>","data":"1@account-2","metadata":{"$correlationId":"c"}}]"#,
+        );
+        assert_eq!(read(&store, "$et-Deposited", i64::MAX).len(), 2);
+        let no_links = run(read_link_stream(
+            &store,
+            "$et-$>",
+            ReadRequest::default(),
+            i64::MAX,
+        ));
+        assert_eq!(no_links.unwrap_err().name(), "StreamNotFound");
+        let no_correlation = run(read_link_stream(
+            &store,
+            "$bc-c",
+            ReadRequest::default(),
+            i64::MAX,
+        ));
+        assert_eq!(no_correlation.unwrap_err().name(), "StreamNotFound");
+        let category = read(&store, "$ce-account", i64::MAX);
+        assert_eq!(category.last().unwrap().2, "\"1@account-2\"");
     }
 
     #[test]

@@ -9,17 +9,22 @@
 //! - `link_streams`: the system projections' link streams, served from
 //!   the store's indexes;
 //! - `worker`: one worker, its requests and its watchdog (browser);
-//! - `host`: lifecycle and rows; `catch_up`: folding after appends;
+//! - `host`: lifecycle and rows; `held`: a projection as the host holds
+//!   it (its row, workers and waiters); `catch_up`: folding after appends;
 //!   `run`: one run of a worker under the watchdog, up to a position;
 //!   `states`: reading states once caught up (or as of a fault), and
 //!   queries (browser);
 //! - `system`: the system projections, which have no worker (browser);
-//! - `tabs`: other tabs' commands (browser).
+//! - `tabs`: other tabs' commands (browser);
+//! - `travel`: states as of any position, one event's change, what-if
+//!   runs and comparing reducers, in a traveler worker (browser);
+//!   `compare`: where two reducers' traces first differ (pure).
 //!
 //! **Invariant:** reducer code never runs on the page's thread, and a failing
 //! reducer cannot touch the store: the worker only reads, and the host writes
 //! nothing but the projection's own row and outputs.
 
+pub mod compare;
 pub mod link_streams;
 pub mod output;
 pub mod protocol;
@@ -27,6 +32,8 @@ pub mod scheduler;
 
 #[cfg(target_arch = "wasm32")]
 mod catch_up;
+#[cfg(target_arch = "wasm32")]
+mod held;
 #[cfg(target_arch = "wasm32")]
 mod host;
 #[cfg(target_arch = "wasm32")]
@@ -38,11 +45,15 @@ mod system;
 #[cfg(target_arch = "wasm32")]
 mod tabs;
 #[cfg(target_arch = "wasm32")]
+mod travel;
+#[cfg(target_arch = "wasm32")]
 mod worker;
 
 #[cfg(target_arch = "wasm32")]
 pub use host::{ProjectionHost, DEFAULT_HANDLER_TIMEOUT_MS};
 pub use protocol::LogLine;
+#[cfg(target_arch = "wasm32")]
+pub use travel::{ChangeAt, Comparison, ViewAt};
 
 use serde_json::Value;
 

@@ -22,19 +22,17 @@ use serde_json::Value;
 use crate::core::event::{CATEGORY_SEPARATOR, LINK_EVENT_TYPE, LINK_SEPARATOR, SYSTEM_PREFIX};
 /// One `log()` line; kept in the projection's row, so it is the core's.
 pub use crate::core::projection::LogLine;
+use crate::core::soft_delete::METADATA_EVENT_TYPE;
 pub use crate::storage::rows::EventRow;
-use crate::storage::rows::{EVENTS_STORE, STREAMS_STORE};
+use crate::storage::rows::{EVENTS_STORE, STREAMS_STORE, STREAM_VERSION_INDEX};
 
 /// What `linkStreamTo` writes: KurrentDB's `StreamReference` event type.
 pub const STREAM_REFERENCE_EVENT_TYPE: &str = "$@";
 /// What `outputState()` writes to a result stream.
 pub const RESULT_EVENT_TYPE: &str = "Result";
-// TODO(integration): state these once, in core and storage::rows.
-const METADATA_EVENT_TYPE: &str = "$metadata";
-const STREAM_VERSION_INDEX: &str = "stream_version";
 
 /// Bump when a message changes shape; the worker states the same number.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// What the page asks. `id` travels beside it (see [`Envelope`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +74,39 @@ pub enum Request {
     Checkpoint,
     /// The partition keys. Answered by [`Reply::Partitions`].
     Partitions,
+    /// Time travel: fold to `at` (inclusive), from the nearest snapshot at
+    /// or before it, as the live projection would have, except that a
+    /// handler that throws is recorded and its event left out (so the
+    /// events after it can be seen), and the events at `skip` are left out
+    /// (a what-if). Nothing emitted is kept. Answered by
+    /// [`Reply::Traveled`]; `state`, `partitions` and `checkpoint` then
+    /// answer as of `at`.
+    #[serde(rename_all = "camelCase")]
+    Travel {
+        database: String,
+        at: i64,
+        skip: Vec<i64>,
+        owned_streams: Vec<String>,
+    },
+    /// What the event at `at` did: travel to just before it, then apply it
+    /// alone, leaving out what the last travel's `skip` left out. Answered
+    /// by [`Reply::Changed`]; the worker is then at `at`.
+    #[serde(rename_all = "camelCase")]
+    Change {
+        database: String,
+        at: i64,
+        owned_streams: Vec<String>,
+    },
+    /// Fold to `to` in travel mode, noting after each handled event the
+    /// partition it touched and a hash of that partition's state: two
+    /// reducers' traces side by side show where they first differ.
+    /// Answered by [`Reply::Traced`].
+    #[serde(rename_all = "camelCase")]
+    Trace {
+        database: String,
+        to: i64,
+        owned_streams: Vec<String>,
+    },
 }
 
 /// A request with the number its reply will carry.
@@ -180,6 +211,55 @@ pub enum Reply {
     Fault {
         fault: Fault,
     },
+    #[serde(rename_all = "camelCase")]
+    Traveled {
+        /// Where the worker is: the last position of the log at or before
+        /// `at` (-1 before any event).
+        position: i64,
+        /// The handlers that threw on the way, oldest first; their events
+        /// were left out.
+        faults: Vec<Fault>,
+    },
+    Changed {
+        #[serde(flatten)]
+        change: Box<EventChange>,
+    },
+    Traced {
+        steps: Vec<TraceStep>,
+    },
+}
+
+/// What one event did to a projection, as the worker saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventChange {
+    /// Whether a handler ran for it (or `$deleted`); false when the
+    /// projection's source or event filter left it out.
+    pub handled: bool,
+    /// The partition it touched (`""` the root), when handled.
+    pub partition: Option<String>,
+    /// That partition's state just before and just after (null when it
+    /// did not exist); `after` equals `before` when the handler threw.
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// A bi-state projection's shared state, before and after.
+    #[serde(default)]
+    pub shared_before: Option<Value>,
+    #[serde(default)]
+    pub shared_after: Option<Value>,
+    pub logs: Vec<LogLine>,
+    pub emitted: Vec<Emitted>,
+    /// The handler threw (or ran too long): the event is left out.
+    pub fault: Option<Fault>,
+}
+
+/// After one handled event: the partition it touched and a hash of that
+/// partition's state text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceStep {
+    pub position: i64,
+    pub partition: String,
+    pub hash: u32,
 }
 
 impl Reply {
@@ -193,6 +273,9 @@ impl Reply {
             Reply::Checkpoint { .. } => "checkpoint",
             Reply::Partitions { .. } => "partitions",
             Reply::Fault { .. } => "fault",
+            Reply::Traveled { .. } => "traveled",
+            Reply::Changed { .. } => "changed",
+            Reply::Traced { .. } => "traced",
         }
     }
 }
@@ -218,6 +301,15 @@ pub struct Progress {
     pub position: i64,
     pub events_processed: u64,
     pub partitions: u64,
+}
+
+impl Progress {
+    /// Before any event.
+    pub const START: Progress = Progress {
+        position: -1,
+        events_processed: 0,
+        partitions: 0,
+    };
 }
 
 /// The worker's whole state at a position: what a restart continues from.
@@ -341,161 +433,5 @@ impl Fault {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn at() -> EventAt {
-        EventAt {
-            position: 9,
-            stream: "account-alan".into(),
-            version: 2,
-            event_type: "Withdrawn".into(),
-        }
-    }
-
-    #[test]
-    fn requests_are_tagged_by_op_with_the_id_beside_them() {
-        let request = Request::CatchUp {
-            database: "es-sandbox/x".into(),
-            to: 41,
-            careful: false,
-            owned_streams: vec!["out".into()],
-        };
-        let json = serde_json::to_value(Envelope {
-            id: 7,
-            request: &request,
-        })
-        .unwrap();
-        assert_eq!(
-            json,
-            json!({"id": 7, "op": "catchUp", "database": "es-sandbox/x", "to": 41,
-                   "careful": false, "ownedStreams": ["out"]})
-        );
-        let json = serde_json::to_value(Envelope {
-            id: 8,
-            request: &Request::Checkpoint,
-        })
-        .unwrap();
-        assert_eq!(json, json!({"id": 8, "op": "checkpoint"}));
-    }
-
-    #[test]
-    fn define_carries_the_protocol_version_and_the_store_rules() {
-        let json = serde_json::to_value(Request::Define {
-            protocol: PROTOCOL_VERSION,
-            name: "counts".into(),
-            source: "fromAll()".into(),
-            emit_enabled: false,
-            timeout_ms: 250,
-            rules: StoreRules::current(),
-        })
-        .unwrap();
-        assert_eq!(json["protocol"], json!(PROTOCOL_VERSION));
-        assert_eq!(json["name"], json!("counts"));
-        assert_eq!(json["emitEnabled"], json!(false));
-        assert_eq!(json["rules"]["streamReferenceEventType"], json!("$@"));
-        assert_eq!(json["rules"]["streamVersionIndex"], json!("stream_version"));
-        assert_eq!(json["timeoutMs"], json!(250));
-        assert_eq!(json["rules"]["categorySeparator"], json!("-"));
-        assert_eq!(json["rules"]["linkEventType"], json!("$>"));
-        assert_eq!(json["rules"]["eventsStore"], json!("events"));
-    }
-
-    #[test]
-    fn replies_read_what_the_worker_sends() {
-        let caught_up: Reply = serde_json::from_value(json!({
-            "id": 3, "op": "caughtUp", "position": 9, "eventsProcessed": 10, "partitions": 2,
-            "emitted": [{"stream": "out", "type": "Seen", "data": {"n": 1},
-                         "metadata": {}, "sourcePosition": 9}],
-            "logs": [{"message": "hi", "position": 9, "stream": "a-1", "version": 0, "type": "T"}]
-        }))
-        .unwrap();
-        let Reply::CaughtUp {
-            progress,
-            emitted,
-            logs,
-        } = caught_up
-        else {
-            panic!("not caughtUp: {caught_up:?}");
-        };
-        assert_eq!(
-            progress,
-            Progress {
-                position: 9,
-                events_processed: 10,
-                partitions: 2
-            }
-        );
-        assert_eq!(emitted[0].data, json!({"n": 1}));
-        assert_eq!(logs[0].message, "hi");
-
-        let state: Reply = serde_json::from_value(
-            json!({"id": 4, "op": "state", "state": null, "result": {"a": 1}}),
-        )
-        .unwrap();
-        assert_eq!(
-            state,
-            Reply::State {
-                state: None,
-                result: Some(json!({"a": 1}))
-            }
-        );
-    }
-
-    #[test]
-    fn an_unknown_reply_is_an_error_not_a_default() {
-        assert!(serde_json::from_value::<Reply>(json!({"op": "stateOf", "id": 1})).is_err());
-    }
-
-    #[test]
-    fn checkpoints_keep_partition_order() {
-        let checkpoint: Checkpoint = serde_json::from_value(json!({
-            "position": 5, "eventsProcessed": 6, "shared": null,
-            "partitions": [["b", {"n": 1}], ["a", 2]]
-        }))
-        .unwrap();
-        let keys: Vec<&str> = checkpoint
-            .partitions
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .collect();
-        assert_eq!(keys, ["b", "a"]);
-    }
-
-    #[test]
-    fn fault_reasons_name_the_handler_the_event_and_the_line() {
-        let threw = Fault::Threw {
-            handler: "Withdrawn".into(),
-            at: at(),
-            error: "Error: overdrawn by 25".into(),
-            line: Some(7),
-        };
-        assert_eq!(
-            threw.reason(),
-            "Withdrawn threw at position 9 (2@account-alan, Withdrawn): Error: overdrawn by 25 (line 7 of the source)"
-        );
-        let slow = Fault::TooSlow {
-            handler: "Withdrawn".into(),
-            at: at(),
-            took_ms: 300,
-            limit_ms: 250,
-        };
-        assert_eq!(
-            slow.reason(),
-            "Withdrawn ran 300 ms at position 9 (2@account-alan, Withdrawn), longer than the 250 ms limit"
-        );
-        let json = serde_json::to_value(Reply::Fault { fault: slow }).unwrap();
-        assert_eq!(json["fault"]["kind"], json!("tooSlow"));
-        assert_eq!(json["fault"]["tookMs"], json!(300));
-    }
-
-    #[test]
-    fn heartbeats_name_the_event_about_to_run() {
-        let beat: Heartbeat = serde_json::from_value(json!({
-            "op": "starting", "at": {"position": 9, "stream": "account-alan", "version": 2, "type": "Withdrawn"}
-        }))
-        .unwrap();
-        assert_eq!(beat, Heartbeat::Starting { at: at() });
-    }
-}
+#[path = "protocol_tests.rs"]
+mod tests;

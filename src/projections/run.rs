@@ -177,12 +177,7 @@ impl ProjectionHost {
             other => return Err(WorkerFailure::Broken(unexpected("define", &other).to_string())),
         }
         let Some(text) = run.checkpoint else {
-            let start = Progress {
-                position: -1,
-                events_processed: 0,
-                partitions: 0,
-            };
-            return Ok((worker, start));
+            return Ok((worker, Progress::START));
         };
         let checkpoint: Checkpoint = serde_json::from_str(text).map_err(|e| {
             WorkerFailure::Broken(format!("the saved checkpoint is not readable: {e}"))

@@ -16,7 +16,7 @@ use super::{PartitionStates, ProjectionError, ProjectionView, QueryOutcome, RunF
 use crate::core::projection::ProjectionStatus;
 use crate::core::StoreError;
 
-fn faulted(failure: WorkerFailure) -> ProjectionError {
+pub(super) fn faulted(failure: WorkerFailure) -> ProjectionError {
     ProjectionError::Faulted(failure.reason())
 }
 
@@ -55,6 +55,9 @@ impl ProjectionHost {
             .worker_for(&projection, projection.epoch.get())
             .await
             .map_err(faulted)?;
+        // A worker just started from the checkpoint may be behind the log:
+        // it goes on catching up, as a live projection does.
+        self.kick(name);
         state_of(&worker, partition).await
     }
 
@@ -241,7 +244,7 @@ impl ProjectionHost {
     }
 }
 
-async fn state_of(
+pub(super) async fn state_of(
     worker: &ReducerWorker,
     partition: Option<&str>,
 ) -> Result<(Option<Value>, Option<Value>), ProjectionError> {
@@ -254,7 +257,9 @@ async fn state_of(
     }
 }
 
-async fn partition_states_of(worker: &ReducerWorker) -> Result<PartitionStates, ProjectionError> {
+pub(super) async fn partition_states_of(
+    worker: &ReducerWorker,
+) -> Result<PartitionStates, ProjectionError> {
     match worker
         .request(&Request::Checkpoint, None)
         .await
@@ -265,7 +270,7 @@ async fn partition_states_of(worker: &ReducerWorker) -> Result<PartitionStates, 
     }
 }
 
-async fn view_of(worker: &ReducerWorker) -> Result<ProjectionView, ProjectionError> {
+pub(super) async fn view_of(worker: &ReducerWorker) -> Result<ProjectionView, ProjectionError> {
     let (state, result) = state_of(worker, None).await?;
     Ok(ProjectionView {
         shape: worker.shape(),

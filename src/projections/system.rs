@@ -48,6 +48,28 @@ impl ProjectionHost {
         }
     }
 
+    /// A system projection stops where `$all` ends now (when it was
+    /// running): its link streams show no later event until it starts
+    /// again. Any other projection is left as it is.
+    pub(super) async fn stop_system(&self, projection: &Projection) -> Result<(), StoreError> {
+        let running = {
+            let record = projection.record.borrow();
+            record.system_projection().is_some() && record.status == ProjectionStatus::Running
+        };
+        if running {
+            self.system_pass(projection, self.head().await?);
+        }
+        Ok(())
+    }
+
+    /// A system projection moved (stopped, started, reset, or another tab
+    /// did so): the projections reading its link streams may fold again.
+    pub(super) fn kick_readers_of(self: &Rc<Self>, projection: &Projection) {
+        if projection.record.borrow().system_projection().is_some() {
+            self.appended();
+        }
+    }
+
     /// How far a projection that reads `reads` may fold when `$all` ends at
     /// `head`: no further than the system projection writing each link
     /// stream it reads has processed.

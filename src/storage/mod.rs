@@ -2,6 +2,7 @@
 //! is what the app uses. Both run the core's append rule, so both pass the same
 //! conformance suite (`tests/conformance/`).
 
+pub mod as_of;
 pub mod memory;
 pub mod rows;
 

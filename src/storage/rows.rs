@@ -15,6 +15,9 @@ use crate::core::{RecordedEvent, StoreError, StreamInfo};
 pub const EVENTS_STORE: &str = "events";
 /// The object store of [`StoredStream`]s, keyed by `stream`.
 pub const STREAMS_STORE: &str = "streams";
+/// The index of the events store on `[stream, version]`: reading a
+/// stream, and resolving a link (the reducer worker reads it too).
+pub const STREAM_VERSION_INDEX: &str = "stream_version";
 /// The object store of projection rows, keyed by `name`.
 pub const PROJECTIONS_STORE: &str = "projections";
 

@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::append_form::AppendPage;
+use super::cursor::CursorProvider;
 use super::event_table::{CorrelationView, EventPager, EventSource};
 use super::event_view::EventView;
 use super::help::HelpPage;
@@ -16,6 +17,8 @@ use super::projections::{NewProjection, ProjectionList, ProjectionPage, QueryPag
 use super::route::Route;
 use super::stream_list::StreamList;
 use super::stream_page::StreamPage;
+use super::time_bar::TimeBar;
+use super::time_travel::TimeTravelPage;
 use super::{Revision, SandboxHandle};
 use crate::core::form::AppendFormText;
 use crate::service::Change;
@@ -69,7 +72,14 @@ pub fn app(props: &AppProps) -> Html {
             let seen = Rc::new(Cell::new(revision.0));
             let last_refresh = Rc::new(Cell::new(f64::MIN));
             let pending: Rc<RefCell<Option<Timeout>>> = Rc::default();
-            let subscription = sandbox.0.subscribe(move |_change| {
+            let subscription = sandbox.0.subscribe(move |change| {
+                // The cursor is not data: views follow it through its own
+                // context (`CursorProvider`), at once. Counting its moves
+                // here would re-read every view and re-render the shell
+                // four times a second while the time bar plays.
+                if matches!(change, Change::CursorMoved { .. }) {
+                    return;
+                }
                 seen.set(seen.get() + 1);
                 if pending.borrow().is_some() {
                     return;
@@ -109,12 +119,16 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
 
+    // One callback for the page's life: a new one each render would make a
+    // new context, render the Append page again, and put the form's state
+    // back over what the person is typing.
+    let set_draft = {
+        let draft_text = draft_text.clone();
+        use_callback((), move |text, _| draft_text.set(text))
+    };
     let draft = Draft {
         text: (*draft_text).clone(),
-        set: {
-            let draft_text = draft_text.clone();
-            Callback::from(move |text| draft_text.set(text))
-        },
+        set: set_draft,
     };
     let page = match &*route {
         Route::Streams => html! { <StreamList /> },
@@ -135,10 +149,7 @@ pub fn app(props: &AppProps) -> Html {
         Route::Query => html! { <QueryPage /> },
         Route::Projection(name) => html! { <ProjectionPage name={name.clone()} /> },
         Route::Help => html! { <HelpPage /> },
-        Route::TimeTravel => coming_soon(
-            "Time travel",
-            "Scrub the log to any position and see every view as it was.",
-        ),
+        Route::TimeTravel => html! { <TimeTravelPage /> },
     };
     let tab = |target: Route, label: &str| {
         let active = match (&*route, &target) {
@@ -160,6 +171,7 @@ pub fn app(props: &AppProps) -> Html {
         <ContextProvider<SandboxHandle> context={props.sandbox.clone()}>
         <ContextProvider<Revision> context={*revision}>
         <ContextProvider<Draft> context={draft}>
+        <CursorProvider>
             // Routes live in the hash, so the skip link moves focus itself
             // rather than following an anchor.
             <a class="skip-link" href="#content" onclick={skip_to_content}>{ "Skip to content" }</a>
@@ -184,20 +196,14 @@ pub fn app(props: &AppProps) -> Html {
                     <button type="button" onclick={|_| reload_page()}>{ "Reload" }</button>
                 </section>
             }
+            // Under the header on every page, so the cursor is always in
+            // sight and in reach.
+            <TimeBar />
             <main id="content" tabindex="-1">{ page }</main>
+        </CursorProvider>
         </ContextProvider<Draft>>
         </ContextProvider<Revision>>
         </ContextProvider<SandboxHandle>>
-    }
-}
-
-fn coming_soon(title: &str, what: &str) -> Html {
-    html! {
-        <section class="coming-soon">
-            <h1>{ title }</h1>
-            <p>{ what }</p>
-            <p class="muted">{ "Not built yet." }</p>
-        </section>
     }
 }
 

@@ -1,17 +1,20 @@
 //! One event: its place in the store, and its data and metadata, pretty-printed
 //! as text (never as HTML); an event appended without metadata says it has
 //! none. The metadata's `$correlationId` links to the correlation's events,
-//! and `$causationId` / `$causedBy` to the event that caused this one.
+//! and `$causationId` / `$causedBy` to the event that caused this one. It
+//! says when the event is after the time-travel cursor, and can move the
+//! cursor to it.
 
 use yew::prelude::*;
 
+use super::cursor::{use_cursor, CursorHandle};
 use super::route::Route;
 use super::{run, use_append_draft, use_sandbox, Revision};
 use crate::core::form::AppendFormText;
 use crate::core::metadata::causation_ids_of;
 use crate::core::pretty::pretty_json;
 use crate::core::{ReadRequest, RecordedEvent, StoreError};
-use crate::service::Sandbox;
+use crate::service::{Cursor, Sandbox};
 
 #[derive(Properties, PartialEq)]
 pub struct EventViewProps {
@@ -41,6 +44,7 @@ pub fn event_view(props: &EventViewProps) -> Html {
     let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
     let draft = use_append_draft();
+    let CursorHandle { cursor, travel } = use_cursor();
     let shown = use_state(|| None::<Result<Option<Shown>, String>>);
     {
         let shown = shown.clone();
@@ -90,6 +94,11 @@ pub fn event_view(props: &EventViewProps) -> Html {
             Route::Append.go();
         })
     };
+    let travel_here = {
+        let position = event.position as i64;
+        Callback::from(move |_: MouseEvent| travel.emit(Cursor::At(position)))
+    };
+    let after_cursor = cursor.bound().filter(|at| event.position as i64 > *at);
     let correlation = event.correlation_id();
     let not_found = if correlation.is_some() {
         " not found: no event of this correlation has this id"
@@ -100,6 +109,11 @@ pub fn event_view(props: &EventViewProps) -> Html {
         <section class="event-view">
             { crumbs }
             <h1>{ &event.event_type }</h1>
+            if let Some(at) = after_cursor {
+                <p class="as-of" data-testid="after-cursor">
+                    { format!("This event is after the cursor (position {at}): as of the cursor, it has not happened yet.") }
+                </p>
+            }
             <dl class="facts">
                 <dt>{ "Stream" }</dt><dd><a href={Route::Stream(event.stream.clone()).href()}>{ &event.stream }</a></dd>
                 <dt>{ "Version" }</dt><dd>{ event.version }</dd>
@@ -121,6 +135,7 @@ pub fn event_view(props: &EventViewProps) -> Html {
                 }
                 <a class="button" href={Route::Event { stream: event.stream.clone(), version: event.version + 1 }.href()}>{ "Next in stream" }</a>
                 <button class="primary" onclick={like_this}>{ "Append another like this" }</button>
+                <button type="button" onclick={travel_here}>{ "View the world as of this event" }</button>
             </div>
             <h2>{ "Data" }</h2>
             <pre class="json" data-testid="event-data">{ pretty_json(event.data.get()) }</pre>
@@ -192,7 +207,8 @@ async fn read_shown(
         Err(StoreError::StreamNotFound { .. }) => return Ok(None),
         read => read?,
     };
-    let Some(event) = read.into_iter().next() else {
+    // A hidden version reads as the next visible one: that is not this event.
+    let Some(event) = read.into_iter().next().filter(|e| e.version == version) else {
         return Ok(None);
     };
     let named = event

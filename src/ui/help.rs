@@ -58,6 +58,19 @@ pub fn help_page() -> Html {
                 { ". An event with no handler is skipped silently. Projections run in a separate worker and stay live as you append; a projection that throws stops, faulted, and says at which event and line." }
             </p>
 
+            <h2>{ "Time travel" }</h2>
+            <p>
+                { "The time bar under the header moves one cursor through " }<code>{ "$all" }</code>
+                { ": drag the slider, step back or forward one event, play at a pace, or jump to a time. The stream list, stream pages, All events and the projections then show the sandbox as it was at that position; later events are greyed (or hidden). Rewind goes to position -1, before the first event; the right end of the bar (Live) is now, and stays at the newest event as events are appended. \"Travel here\" on an event goes to the world as of that event. An append while you look at the past still lands at the end of the log, and the bar offers to jump to live." }
+            </p>
+            <p>
+                { "Keys, when you are not typing: ← and → step, Home goes to the start, End goes live, Space plays or pauses. The " }
+                <a href={Route::TimeTravel.href()}>{ "Time travel" }</a>
+                { " page shows the event at the cursor and each projection's state as of it. From the console: " }
+                <code>{ "sandbox.travelTo(5)" }</code>{ ", " }<code>{ "sandbox.cursor()" }</code>
+                { ", and the " }<code>{ "at" }</code>{ " / " }<code>{ "to" }</code>{ " options of the reads." }
+            </p>
+
             <h2>{ "Start somewhere" }</h2>
             <p>
                 { "The bank account sample has three accounts, a transfer with correlated events, and a few weeks of history. Load it from the " }

@@ -4,15 +4,19 @@
 mod app;
 mod append_form;
 mod code_editor;
+mod cursor;
 mod event_table;
 mod event_view;
 mod help;
 mod hooks;
 mod json_tree;
+mod latest;
 mod projections;
 mod route;
 mod stream_list;
 mod stream_page;
+mod time_bar;
+mod time_travel;
 
 use std::cell::RefCell;
 use std::rc::Rc;

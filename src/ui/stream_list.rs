@@ -1,51 +1,51 @@
 //! The landing view: every stream, most recently changed first, with a filter.
 //! While the sandbox is empty it explains event sourcing and offers a sample.
+//! In the past (the time-travel cursor at a position) it lists the streams
+//! as they were then.
 
 use yew::prelude::*;
 
+use super::cursor::use_cursor;
+use super::latest::use_latest_read;
 use super::route::Route;
 use super::{run, use_sandbox, Revision};
 use crate::core::read::stream_filter_matches;
 use crate::core::{StoreError, StreamInfo};
-
-#[derive(Clone, PartialEq)]
-enum Streams {
-    Loading,
-    Loaded(Vec<StreamInfo>),
-    Failed(String),
-}
+use crate::service::Cursor;
 
 #[function_component(StreamList)]
 pub fn stream_list() -> Html {
     let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
-    let streams = use_state(|| Streams::Loading);
+    let cursor = use_cursor().cursor;
     let filter = use_state(String::new);
     let show_system = use_state(|| false);
-
-    {
-        let streams = streams.clone();
+    let streams = {
         let sandbox = sandbox.clone();
-        use_effect_with(revision, move |_| {
-            run(async move { sandbox.0.streams().await }, move |result| {
-                streams.set(match result {
-                    Ok(mut rows) => {
-                        rows.sort_by(|a, b| b.updated.cmp(&a.updated));
-                        Streams::Loaded(rows)
-                    }
-                    Err(error) => Streams::Failed(error.to_string()),
+        use_latest_read(cursor, revision, move |cursor| {
+            let sandbox = sandbox.clone();
+            async move {
+                let read = match cursor {
+                    Cursor::Live => sandbox.0.streams().await,
+                    // Streams not created by then are left out.
+                    Cursor::At(at) => sandbox.0.streams_at(at).await,
+                };
+                read.map(|mut rows| {
+                    rows.sort_by(|a, b| b.updated.cmp(&a.updated));
+                    rows
                 })
-            });
-        });
-    }
+                .map_err(|error| error.to_string())
+            }
+        })
+    };
 
-    let rows = match &*streams {
-        Streams::Loading => return html! { <p class="muted">{ "Loading…" }</p> },
-        Streams::Failed(message) => {
+    let (read_for, rows) = match streams.answer.as_deref() {
+        None => return html! { <p class="muted">{ "Loading…" }</p> },
+        Some((_, Err(message))) => {
             return html! { <p class="error-banner" role="alert">{ message }</p> }
         }
-        Streams::Loaded(rows) if rows.is_empty() => return html! { <Welcome /> },
-        Streams::Loaded(rows) => rows,
+        Some((Cursor::Live, Ok(rows))) if rows.is_empty() => return html! { <Welcome /> },
+        Some((read_for, Ok(rows))) => (*read_for, rows),
     };
     let on_filter = {
         let filter = filter.clone();
@@ -69,6 +69,14 @@ pub fn stream_list() -> Html {
     html! {
         <section>
             <h1>{ "Streams" }</h1>
+            if let Cursor::At(at) = read_for {
+                <p class="as-of" data-testid="as-of">
+                    { match at {
+                        -1 => "Before the first event: no stream exists yet.".to_string(),
+                        at => format!("As of position {at}: the streams created by then, with the version, count and last update they had then."),
+                    } }
+                </p>
+            }
             <div class="toolbar">
                 <input type="search" class="filter" aria-label="Filter streams"
                     placeholder="Filter: ada, or account-*"
@@ -80,7 +88,9 @@ pub fn stream_list() -> Html {
                 <span class="spacer" />
                 <a class="button" href={Route::Append.href()}>{ "Append an event" }</a>
             </div>
-            if visible.is_empty() {
+            if rows.is_empty() {
+                <p class="muted">{ "No streams yet at this point." }</p>
+            } else if visible.is_empty() {
                 <p class="muted">{ "No stream matches the filter." }</p>
             } else {
                 <table class="streams">

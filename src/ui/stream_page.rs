@@ -4,16 +4,22 @@
 //! writes says so instead of offering the form. A stream with nothing to
 //! read (it never existed, or it is soft-deleted: reading it is
 //! `StreamNotFound`) is an empty page that offers to append its first event.
+//! In the past, the events after the time-travel cursor are greyed or
+//! hidden (`EventPager`), and the form still appends, at the end of the log.
 
 use yew::prelude::*;
 
+use crate::core::projection::SystemProjection;
+
 use super::append_form::AppendForm;
+use super::cursor::use_cursor;
 use super::event_table::{EventPager, EventSource};
 use super::route::Route;
 use super::{run, use_append_draft, use_sandbox, Revision};
 use crate::core::event::category_of;
 use crate::core::form::AppendFormText;
 use crate::core::StreamInfo;
+use crate::service::Cursor;
 
 #[derive(Properties, PartialEq)]
 pub struct StreamPageProps {
@@ -27,6 +33,7 @@ type Read = (String, Result<Option<StreamInfo>, String>);
 #[function_component(StreamPage)]
 pub fn stream_page(props: &StreamPageProps) -> Html {
     let sandbox = use_sandbox();
+    let cursor = use_cursor().cursor;
     // On every change: a projection may start writing this stream, and the
     // first event may arrive, at any time.
     let revision = use_context::<Revision>().unwrap_or_default();
@@ -63,6 +70,15 @@ pub fn stream_page(props: &StreamPageProps) -> Html {
         sandbox.0.projections().owner_of(&props.stream),
         for_this(&head),
     ) {
+        (Some(projection), _) if SystemProjection::writing(&props.stream).is_some() => html! {
+            <div class="owned-stream" role="note">
+                <p>
+                    { "The system projection " }
+                    <a href={Route::Projection(projection.clone()).href()}>{ &projection }</a>
+                    { " writes this link stream. Here it is computed from the store's indexes when read, up to the position that projection has processed, so it takes no appends." }
+                </p>
+            </div>
+        },
         (Some(projection), _) => html! {
             <div class="owned-stream" role="note">
                 <p>
@@ -107,6 +123,9 @@ pub fn stream_page(props: &StreamPageProps) -> Html {
                 <div class="main-column">{ main }</div>
                 <aside class="side-column">
                     <h2>{ "Append to this stream" }</h2>
+                    if cursor != Cursor::Live {
+                        <p class="hint">{ "You are looking at the past; an append still lands at the end of the log, after the cursor." }</p>
+                    }
                     { side }
                 </aside>
             </div>

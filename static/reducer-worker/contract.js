@@ -91,8 +91,51 @@
  * @property {'partitions'} op
  */
 /**
+ * Time travel: fold to `at` (inclusive) from the nearest snapshot at or before
+ * it (or from where the worker is, when that is nearer), as the live
+ * projection would have, except that a handler that throws or runs too long is
+ * noted and its event left out (so the events after it can be seen), and the
+ * events at `skip` are left out (a what-if). Nothing emitted or logged is
+ * kept. Answered by TraveledReply; `state`, `partitions` and `checkpoint` then
+ * answer as of `at`. The first travel (or one with another `database` or
+ * `ownedStreams`) starts over from before any event; a worker that traveled
+ * refuses catchUp until a restore or define. Snapshots are kept for one skip
+ * set: a travel with another drops those from the first position where the
+ * sets differ. A left-out position is a whole record of `$all`.
+ * @typedef {object} TravelRequest
+ * @property {number} id
+ * @property {'travel'} op
+ * @property {string} database
+ * @property {number} at A position, -1 before any event.
+ * @property {number[]} skip
+ * @property {string[]} ownedStreams
+ */
+/**
+ * What the event at `at` did: travel to just before it (leaving out what the
+ * last travel left out: its skip set and the faults), then fold it alone.
+ * Answered by ChangedReply; the worker is then at `at`.
+ * @typedef {object} ChangeRequest
+ * @property {number} id
+ * @property {'change'} op
+ * @property {string} database
+ * @property {number} at A position, 0 or more.
+ * @property {string[]} ownedStreams
+ */
+/**
+ * A fold from before any event to `to` in travel mode (with the last travel's
+ * skip set), noting after each event a handler took the partition it touched
+ * and a hash of that partition's state text. Answered by TracedReply; the
+ * worker is then at `to`.
+ * @typedef {object} TraceRequest
+ * @property {number} id
+ * @property {'trace'} op
+ * @property {string} database
+ * @property {number} to A position, -1 before any event.
+ * @property {string[]} ownedStreams
+ */
+/**
  * What the page asks; `id` travels beside the `op`.
- * @typedef {DefineRequest|RestoreRequest|CatchUpRequest|StateRequest|CheckpointRequest|PartitionsRequest} Request
+ * @typedef {DefineRequest|RestoreRequest|CatchUpRequest|StateRequest|CheckpointRequest|PartitionsRequest|TravelRequest|ChangeRequest|TraceRequest} Request
  */
 
 /**
@@ -180,8 +223,40 @@
 /** @typedef {{id: number, op: 'partitions', keys: string[]}} PartitionsReply */
 /** @typedef {{id: number, op: 'fault', fault: Fault}} FaultReply */
 /**
+ * @typedef {{id: number, op: 'traveled', position: number, faults: Array<ThrewFault|TooSlowFault>}} TraveledReply
+ * `position`: the last position of the log at or before `at` (`at` itself unless it is
+ * past the end), -1 before any event. `faults`: the handlers that threw or ran too long
+ * at or before it, oldest first; their events were left out.
+ */
+/**
+ * What one event did to a projection, as the worker saw it.
+ * @typedef {object} EventChange
+ * @property {boolean} handled Whether a handler ran for it (or `$deleted`); false when
+ *   the source, the event filter, partitionBy or `skip` left it out, or there is no
+ *   event at that position.
+ * @property {string|null} partition The partition it touched ("" the root), when handled.
+ * @property {*} before That partition's state just before (null when it did not exist) ...
+ * @property {*} after ... and just after; equal to `before` when the handler faulted.
+ * @property {*} sharedBefore A bi-state projection's shared state before (else null) ...
+ * @property {*} sharedAfter ... and after.
+ * @property {LogLine[]} logs Its log() lines, with those a faulting handler wrote before
+ *   it threw (they tell why).
+ * @property {Emitted[]} emitted What it emitted, linked or made a result of; none when it
+ *   faulted, as nothing of it would be written.
+ * @property {ThrewFault|TooSlowFault|null} fault The handler threw or ran too long: the
+ *   event is left out.
+ */
+/** @typedef {{id: number, op: 'changed'} & EventChange} ChangedReply */
+/**
+ * After one handled event: the partition it touched and the 32-bit FNV-1a hash
+ * (unsigned) of the UTF-8 bytes of that partition's state text (of "" when it
+ * has none; in bi-state, the partition's slot).
+ * @typedef {{position: number, partition: string, hash: number}} TraceStep
+ */
+/** @typedef {{id: number, op: 'traced', steps: TraceStep[]}} TracedReply */
+/**
  * What the worker answers, with the request's `id`: exactly one per request.
- * @typedef {DefinedReply|RestoredReply|CaughtUpReply|StateReply|CheckpointReply|PartitionsReply|FaultReply} Reply
+ * @typedef {DefinedReply|RestoredReply|CaughtUpReply|StateReply|CheckpointReply|PartitionsReply|FaultReply|TraveledReply|ChangedReply|TracedReply} Reply
  */
 
 /**
@@ -221,4 +296,4 @@
  */
 
 /** Bump with PROTOCOL_VERSION in protocol.rs when a message changes shape. */
-const PROTOCOL_VERSION = 3;
+const PROTOCOL_VERSION = 4;

@@ -166,7 +166,11 @@ function flush() {
 // One event.
 // ---------------------------------------------------------------------------
 
-/** Runs what the current item calls for, keeping what it emits only if it all succeeds. */
+/**
+ * Runs what the current item calls for. What it emits stays in
+ * `current.emits`: the caller keeps it only if it all succeeds (catchUp
+ * hands it on; travel keeps none).
+ */
 function apply(item) {
   if (item.deleted !== undefined) {
     deleted(item.deleted);
@@ -174,7 +178,16 @@ function apply(item) {
     handle(item);
     eventsProcessed += 1;
   }
-  for (const emit of current.emits) definition.emitted.push(emit);
+}
+
+/** What the source gets at a record of `$all`: what select() makes of each row it reads there. */
+function itemsAt(record, rowsThere, resolved) {
+  const items = [];
+  for (const row of rowsThere) {
+    const item = select(record, row, resolved);
+    if (item !== null) items.push(item);
+  }
+  return items;
 }
 
 function handle(item) {
@@ -301,11 +314,7 @@ async function fold(db, to, careful) {
     if (records.length === 0) break;
     for (let i = 0; i < records.length; i += 1) {
       const record = records[i];
-      const items = [];
-      for (const row of reads[i]) {
-        const item = select(record, row, resolved);
-        if (item !== null) items.push(item);
-      }
+      const items = itemsAt(record, reads[i], resolved);
       if (careful) {
         // A careful run names every event it reads, selected or not.
         if (items.length === 0) postMessage({ op: 'starting', at: atOf({ record }) });
@@ -317,6 +326,7 @@ async function fold(db, to, careful) {
         if (careful) postMessage({ op: 'starting', at: atOf(item) });
         current = new EventContext(item);
         apply(item);
+        for (const emit of current.emits) definition.emitted.push(emit);
       }
       position = record.position;
     }

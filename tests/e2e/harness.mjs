@@ -157,3 +157,16 @@ export const overdraftCheck = [
   '    },',
   '  });',
 ].join('\n');
+
+/** Replaces the code editor's text, as typing it would. */
+export async function typeSource(page, text) {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(text);
+}
+
+/** The code editor's text (every line is drawn: the sources here are short). */
+export async function editorText(page) {
+  await page.locator('.cm-content').waitFor();
+  return (await page.locator('.cm-content .cm-line').allTextContents()).join('\n');
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startApp, openPage, reload, attempt, eventually, limit, overdraftCheck } from './harness.mjs';
+import { startApp, openPage, reload, attempt, eventually, limit, overdraftCheck, typeSource, editorText } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const screenshots = path.resolve(here, '..', '..', 'docs', 'screenshots', 'after');
@@ -25,18 +25,6 @@ async function withSample() {
   return { ...opened, events };
 }
 
-/** Replaces the code editor's text, as typing it would. */
-async function typeSource(page, text) {
-  await page.locator('.cm-content').click();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.insertText(text);
-}
-
-/** The code editor's text (every line is drawn: the sources here are short). */
-async function editorText(page) {
-  await page.locator('.cm-content').waitFor();
-  return (await page.locator('.cm-content .cm-line').allTextContents()).join('\n');
-}
 
 /** The state shown for a partition picked in the partition browser within `scope`. */
 async function partitionState(scope, key) {

@@ -48,9 +48,9 @@ test('create a projection in the editor, append, and watch its state change', li
   assert.equal(await page.getByTestId('projection-status').textContent(), 'Running');
 
   // Stop, start, and a reset that asks first.
-  await page.getByRole('button', { name: 'Stop' }).click();
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
   await eventually(async () => assert.equal(await page.getByTestId('projection-status').textContent(), 'Stopped'));
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await eventually(async () => assert.equal(await page.getByTestId('projection-status').textContent(), 'Running'));
 
   // The reset is watched on a projection whose $init draws a random marker

@@ -18,7 +18,7 @@ function script(url) {
   return scripts.get(url.href);
 }
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 export const DATABASE = 'es-sandbox/test';
 
 /** StoreRules::current() in protocol.rs, with a small read batch. */
@@ -98,6 +98,7 @@ export class FakeIndexedDB {
     this.opened = 0;
     this.closed = 0;
     this.failReads = false;
+    this.sorted = new WeakMap();
   }
 
   open(name) {
@@ -135,11 +136,34 @@ export class FakeIndexedDB {
     return request;
   }
 
+  /**
+   * The rows of a store keyed by position in `range`, at most `count`:
+   * by binary search when the rows are in position order (as rows() makes
+   * them; the benchmark's 100,000 rows), else by filtering.
+   */
+  range(rows, { lower, upper }, count = Infinity) {
+    if (!this.sorted.has(rows)) this.sorted.set(rows, rows.every((row, i) => i === 0 || rows[i - 1].position < row.position));
+    if (!this.sorted.get(rows)) {
+      return rows.filter((row) => row.position >= lower && row.position <= upper).sort((a, b) => a.position - b.position).slice(0, count);
+    }
+    let low = 0;
+    let high = rows.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (rows[mid].position < lower) low = mid + 1;
+      else high = mid;
+    }
+    const found = [];
+    for (let i = low; i < rows.length && rows[i].position <= upper && found.length < count; i += 1) found.push(rows[i]);
+    return found;
+  }
+
   connection(stores) {
     const fake = this;
     let open = true;
     const INDEXES = { stream_version: (row) => [row.stream, row.version] };
     const KEYS = { streams: (row) => row.stream };
+
     return {
       close() { assert.ok(open, 'closed twice'); open = false; fake.closed += 1; },
       transaction(names) {
@@ -159,10 +183,7 @@ export class FakeIndexedDB {
               getAll(range, count) {
                 fake.reads.push({ store: name, lower: range.lower, upper: range.upper, count });
                 transaction.requests.push(`${name}.getAll`);
-                return fake.request(() => stores[name]
-                  .filter((row) => row.position >= range.lower && row.position <= range.upper)
-                  .sort((a, b) => a.position - b.position)
-                  .slice(0, count === undefined ? undefined : count));
+                return fake.request(() => fake.range(stores[name], range, count));
               },
               get(key) {
                 transaction.requests.push(`${name}.get`);
@@ -260,9 +281,11 @@ export function nestedWorkers() {
  * A worker in a fresh vm context. `send(request)` gives the request an id,
  * hands it to self.onmessage and resolves with its reply; `messages` keeps
  * everything posted, `heartbeats()` the messages with no id. `globals` adds
- * to what the context offers (see nestedWorkers).
+ * to what the context offers (see nestedWorkers). `travel` overrides the
+ * worker's time-travel numbers (TRAVEL in travel.js), so that small logs
+ * have snapshots, thinning and evictions.
  */
-export function startWorker({ events = [], store = 'events', database = DATABASE, databases, globals = {}, truncated } = {}) {
+export function startWorker({ events = [], store = 'events', database = DATABASE, databases, globals = {}, truncated, travel } = {}) {
   const eventRows = rows(events);
   const indexedDB = new FakeIndexedDB(databases ?? { [database]: { [store]: eventRows, streams: streamRows(eventRows, truncated) } });
   const messages = [];
@@ -292,6 +315,7 @@ export function startWorker({ events = [], store = 'events', database = DATABASE
   vm.createContext(context);
   script(WORKER_URL).runInContext(context);
   assert.equal(typeof context.onmessage, 'function', 'the worker sets self.onmessage');
+  if (travel) vm.runInContext(`Object.assign(TRAVEL, ${JSON.stringify(travel)})`, context);
   let nextId = 1;
   return {
     indexedDB,
@@ -306,6 +330,8 @@ export function startWorker({ events = [], store = 'events', database = DATABASE
       assert.equal(replies[0].id, id, 'the reply carries the request id');
       return replies[0];
     },
+    /** The value of an expression in the worker's global scope (its state, for white-box checks). */
+    peek: (expression) => vm.runInContext(expression, context),
     /** Sends a message as is (no id added), for malformed requests. */
     async raw(data) {
       const before = messages.length;
@@ -321,6 +347,13 @@ export const define = (source, { rules = {}, timeoutMs = 250, protocol = PROTOCO
 
 export const catchUp = (to, { careful = false, ownedStreams = [], database = DATABASE } = {}) =>
   ({ op: 'catchUp', database, to, careful, ownedStreams });
+
+export const travel = (at, { skip = [], ownedStreams = [], database = DATABASE } = {}) =>
+  ({ op: 'travel', database, at, skip, ownedStreams });
+
+export const change = (at, { ownedStreams = [], database = DATABASE } = {}) => ({ op: 'change', database, at, ownedStreams });
+
+export const trace = (to, { ownedStreams = [], database = DATABASE } = {}) => ({ op: 'trace', database, to, ownedStreams });
 
 // ---------------------------------------------------------------------------
 // The shapes of protocol.rs, checked on every message the worker posts.
@@ -363,6 +396,10 @@ const fault = (v) => {
   assert.ok(v && v.kind in FAULTS, `a fault kind of protocol.rs: ${JSON.stringify(v)}`);
   return exactly(v, { kind: isText, ...FAULTS[v.kind] }, `Fault::${v.kind}`);
 };
+// What travel steps past: a handler's fault.
+const handlerFault = (v) => fault(v) && (v.kind === 'threw' || v.kind === 'tooSlow');
+const isU32 = (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const traceStep = (v) => exactly(v, { position: isInt, partition: isText, hash: isU32 }, 'TraceStep');
 
 const REPLIES = {
   defined: {
@@ -378,6 +415,14 @@ const REPLIES = {
   checkpoint: { checkpoint },
   partitions: { keys: (v) => Array.isArray(v) && v.every(isText) },
   fault: { fault },
+  traveled: { position: isInt, faults: (v) => Array.isArray(v) && v.every(handlerFault) },
+  // EventChange, flattened.
+  changed: {
+    handled: (v) => typeof v === 'boolean', partition: orNull(isText), before: () => true, after: () => true,
+    sharedBefore: () => true, sharedAfter: () => true,
+    logs: (v) => Array.isArray(v) && v.every(logLine), emitted: (v) => Array.isArray(v) && v.every(emitted), fault: orNull(handlerFault),
+  },
+  traced: { steps: (v) => Array.isArray(v) && v.every(traceStep) },
 };
 const HEARTBEATS = {
   progress: { position: isInt },

@@ -28,7 +28,7 @@ const cases = [
     })`,
     events: accounts,
     expect: {
-      defined: { protocol: 3, biState: false, partitioned: false, reads: [] },
+      defined: { protocol: 4, biState: false, partitioned: false, reads: [] },
       caughtUp: { position: 10, eventsProcessed: 10, partitions: 1, emitted: [], logs: [] },
       states: { '': { state: { Opened: 2, Deposited: 2, Withdrawn: 2, Registered: 4 }, result: { Opened: 2, Deposited: 2, Withdrawn: 2, Registered: 4 } } },
       keys: [''],
@@ -50,7 +50,7 @@ const cases = [
     source: balances,
     events: accounts.slice(0, 7),
     expect: {
-      defined: { protocol: 3, biState: false, partitioned: true, reads: ['$ce-account'] },
+      defined: { protocol: 4, biState: false, partitioned: true, reads: ['$ce-account'] },
       caughtUp: { position: 6, eventsProcessed: 3, partitions: 2 },
       states: {
         'account-ada': { state: { balance: 70 }, result: { balance: 70 } },
@@ -116,7 +116,7 @@ const cases = [
     })`,
     events: accounts,
     expect: {
-      defined: { protocol: 3, biState: false, partitioned: true, reads: ['$ce-customer'] },
+      defined: { protocol: 4, biState: false, partitioned: true, reads: ['$ce-customer'] },
       caughtUp: { eventsProcessed: 4, partitions: 2 },
       keys: ['eu', 'uk'],
       states: {
@@ -153,7 +153,7 @@ const cases = [
       });`,
     events: accounts.slice(0, 5),
     expect: {
-      defined: { protocol: 3, biState: true, partitioned: true, reads: ['$ce-account'] },
+      defined: { protocol: 4, biState: true, partitioned: true, reads: ['$ce-account'] },
       caughtUp: { eventsProcessed: 3, partitions: 2 },
       states: {
         '': { state: { total: 120, moves: 3 }, result: { total: 120, moves: 3 } },

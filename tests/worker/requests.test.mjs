@@ -86,23 +86,27 @@ test('emitted events and log lines are handed over once', async () => {
 test('a protocol version the worker does not speak is a protocol fault that says to reload', async () => {
   const worker = startWorker({ events: accounts });
   const reply = await worker.send(define(`fromAll().when({ $any: (s) => s })`, { protocol: 1 }));
-  matches(reply, { id: 1, op: 'fault', fault: { kind: 'protocol', message: /speaks protocol version 3 but the page speaks version 1; reload/ } });
+  matches(reply, { id: 1, op: 'fault', fault: { kind: 'protocol', message: /speaks protocol version 4 but the page speaks version 1; reload/ } });
   assert.match(reply.fault.message, /stale cached worker/);
   matches(await worker.send(catchUp(10)), { id: 2, op: 'fault', fault: { kind: 'protocol', message: /define must come first/ } });
   // A version-1 page sent `timeout` and no protocol at all.
   matches(await worker.send({ op: 'define', source: 'fromAll().when({})', timeout: 250 }), {
-    id: 3, op: 'fault', fault: { kind: 'protocol', message: /speaks protocol version 3 but the page speaks version 1 \(it states none\); reload/ },
+    id: 3, op: 'fault', fault: { kind: 'protocol', message: /speaks protocol version 4 but the page speaks version 1 \(it states none\); reload/ },
   });
   matches(await worker.send(define('fromAll().when({})', { protocol: 2 })), {
     id: 4, op: 'fault', fault: { kind: 'protocol', message: /but the page speaks version 2;/ },
   });
-  assert.equal(PROTOCOL_VERSION, 3);
+  // Version 3 had no travel, change or trace.
+  matches(await worker.send(define('fromAll().when({})', { protocol: 3 })), {
+    id: 5, op: 'fault', fault: { kind: 'protocol', message: /but the page speaks version 3;/ },
+  });
+  assert.equal(PROTOCOL_VERSION, 4);
 });
 
 test('define without store rules is a protocol fault', async () => {
   const worker = startWorker();
   for (const [request, field] of [
-    [{ op: 'define', protocol: 3, name: 'p', emitEnabled: false, source: 'fromAll().when({})', timeoutMs: 250 }, /no store rules/],
+    [{ op: 'define', protocol: 4, name: 'p', emitEnabled: false, source: 'fromAll().when({})', timeoutMs: 250 }, /no store rules/],
     [define('fromAll().when({})', { rules: { readBatch: 0 } }), /rules\.readBatch 0/],
     [define('fromAll().when({})', { rules: { categorySeparator: '' } }), /rules\.categorySeparator ""/],
     [define('fromAll().when({})', { rules: { streamsStore: undefined } }), /rules\.streamsStore undefined/],

@@ -34,7 +34,7 @@ use crate::storage::rows::{EVENTS_STORE, PROJECTIONS_STORE, STREAMS_STORE};
 
 pub const SCHEMA_VERSION: u32 = 4;
 
-pub(super) const BY_STREAM_VERSION: &str = "stream_version";
+pub(super) const BY_STREAM_VERSION: &str = crate::storage::rows::STREAM_VERSION_INDEX;
 /// The unique index of ids schemas v1 to v3 had.
 const BY_ID: &str = "id";
 pub(super) const BY_TYPE: &str = "type_position";

@@ -7,16 +7,31 @@
 //! the guard before leaving it), `trial.rs` (running a source without
 //! saving it: a query, or a check), and what several of them show:
 //! `states_view.rs`, `partition_browser.rs` and `log_view.rs`.
+//!
+//! Time travel on a projection's page: `travel_panel.rs` (the section that
+//! follows the cursor), `as_of.rs` (the states as of the cursor),
+//! `event_change.rs` (what the event at the cursor did), `break_on.rs`
+//! (play until an event type), `what_if.rs` (skipping events),
+//! `compare_view.rs` (a draft against the saved reducer), `diff_view.rs`
+//! (diffs and side-by-side states). Each reads through
+//! `ui::latest::use_latest_read`, so scrubbing keeps one read in flight.
 
+mod as_of;
+mod break_on;
+mod compare_view;
+mod diff_view;
 mod drafts;
 mod editor;
+mod event_change;
 mod list;
 mod log_view;
 mod page;
 mod partition_browser;
 mod states_view;
 mod templates;
+mod travel_panel;
 mod trial;
+mod what_if;
 
 use serde_json::Value;
 

@@ -1,19 +1,29 @@
 //! One projection's page: its status and lifecycle buttons, its source as a
 //! draft that can be checked before it is saved, its states (as of the last
-//! good event when it faulted), partitions, and log.
+//! good event when it faulted), partitions, and log; and, following the
+//! time-travel cursor, its states as of any event, what each event did,
+//! what-if runs and a draft compared with the saved reducer.
+
+use std::collections::BTreeSet;
 
 use yew::prelude::*;
 
+use super::as_of::Definition;
+use super::compare_view::ComparePanel;
 use super::drafts::{use_draft, use_leave_guard, DraftNote, DraftOf, DraftStore};
 use super::editor::EmitField;
 use super::log_view::LogView;
 use super::states_view::{StatesText, StatesView};
+use super::travel_panel::TravelSection;
 use super::trial::{use_trial, Trial, TrialView, Trials};
+use super::what_if::{SkipChange, WhatIf};
 use super::{confirm, status_class};
 use crate::core::projection::{ProjectionRecord, ProjectionStatus, SystemProjection};
 use crate::projections::{Lifecycle, ProjectionError};
+use crate::service::Cursor;
 use crate::ui::code_editor::CodeEditor;
 use crate::ui::count;
+use crate::ui::cursor::use_cursor;
 use crate::ui::route::Route;
 use crate::ui::{run, use_sandbox, Revision, SandboxHandle};
 
@@ -99,6 +109,19 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
     }));
 
     let emit = use_state(|| record.emit_enabled);
+    let cursor = use_cursor().cursor;
+    // The what-if's skipped positions: one set, which the event at the
+    // cursor toggles and the what-if's range adds to.
+    let skipped = use_state(BTreeSet::<i64>::new);
+    let on_skip = {
+        let skipped = skipped.clone();
+        Callback::from(move |change: SkipChange| skipped.set(change.apply(&skipped)))
+    };
+    let definition = Definition {
+        name: record.name.clone(),
+        source: record.source.clone(),
+        generation: record.generation,
+    };
     let act = |label: &'static str, question: Option<&'static str>, op: Op| {
         let (sandbox, name, action_error) =
             (sandbox.clone(), record.name.clone(), action_error.clone());
@@ -151,6 +174,7 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
         let (replace, saved) = (draft.replace.clone(), baseline.clone());
         Callback::from(move |()| replace.emit(saved.clone()))
     };
+    const SAVE_AND_RESET: &str = "Save the new source and reset? The state built so far is thrown away, and the new source runs again from the first event.";
     let running = record.status == ProjectionStatus::Running;
     let system = record.system_projection();
     let faulted = record.status == ProjectionStatus::Faulted;
@@ -201,6 +225,10 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
             if let Some(message) = &*action_error {
                 <p class="error-banner" role="alert">{ message }</p>
             }
+            if system.is_none() {
+                <TravelSection definition={definition.clone()} head={props.snapshot.head}
+                    skipped={(*skipped).clone()} on_skip={on_skip.clone()} />
+            }
             if let Some(system) = system {
                 <h2>{ "Source" }</h2>
                 <p data-testid="system-projection"><code>{ &record.source }</code>{ format!(" is one of KurrentDB's built-in system projections. It indexes every event into {}; its code cannot change, and it keeps no state.", system.writes) }</p>
@@ -209,25 +237,36 @@ fn projection_detail(props: &ProjectionDetailProps) -> Html {
             <h2>{ "Source" }</h2>
             <CodeEditor text={draft.shown.clone()} on_change={draft.on_edit.clone()} {fault_line} />
             if draft.unsaved {
-                <DraftNote what="Not saved: the projection still runs its saved source" not_kept={draft.not_kept.clone()} on_discard={discard} />
+                <DraftNote what="Not saved: the projection still runs its saved source" not_kept={draft.not_kept.clone()} on_discard={discard.clone()} />
             }
             <EmitField checked={*emit} on_change={Callback::from({ let emit = emit.clone(); move |on| emit.set(on) })} />
             <div class="actions">
                 <button type="button" onclick={check} disabled={trial == Trial::Running}>{ "Check" }</button>
                 <button class="primary" onclick={act("Save", None, Op::Save { reset: false })}>{ "Save" }</button>
-                <button onclick={act("Save and reset", Some("Save the new source and reset? The state built so far is thrown away, and the new source runs again from the first event."), Op::Save { reset: true })}>{ "Save and reset" }</button>
+                <button onclick={act("Save and reset", Some(SAVE_AND_RESET), Op::Save { reset: true })}>{ "Save and reset" }</button>
             </div>
             <p class="muted" data-testid="save-help">{ save_help(record) }</p>
             <p class="muted">{ "Check runs the source in the editor over the store without saving it." }</p>
             <TrialView title="Check" trial={trial.clone()} current={draft.text.clone()}
                 ran="The source in the editor ran over everything in the store without a fault. Nothing was saved or written; this is what it computes:" />
+            <ComparePanel definition={definition.clone()} draft={draft.text.clone()} at={cursor.bound()}
+                built_to={record.position}
+                on_apply={act("Apply", None, Op::Save { reset: false })}
+                on_apply_and_reset={act("Apply and reset", Some(SAVE_AND_RESET), Op::Save { reset: true })}
+                on_discard={discard.clone()} />
             }
             <div class="views">
-                if !faulted {
+                // With the cursor in the past, the travel section above
+                // shows the states as of it instead.
+                if !faulted && cursor == Cursor::Live {
                     { states }
                 }
                 <LogView lines={record.logs.clone()} />
             </div>
+            if system.is_none() {
+                <WhatIf {definition} at={cursor.bound()} head={props.snapshot.head}
+                    skipped={(*skipped).clone()} {on_skip} />
+            }
         </section>
     }
 }

@@ -7,6 +7,10 @@ use crate::ui::json_tree::JsonTree;
 #[derive(Properties, PartialEq)]
 pub(super) struct PartitionBrowserProps {
     pub(super) partitions: Vec<(String, String)>,
+    /// The partition shown until one is picked: time travel follows the
+    /// one the event at the cursor touched.
+    #[prop_or_default]
+    pub(super) follow: Option<String>,
 }
 
 /// Partition keys with a search box; picking one shows its state.
@@ -32,9 +36,8 @@ pub(super) fn partition_browser(props: &PartitionBrowserProps) -> Html {
         .iter()
         .filter(|(key, _)| key.to_lowercase().contains(&needle))
         .collect();
-    let state = picked
-        .as_ref()
-        .and_then(|key| props.partitions.iter().find(|(k, _)| k == key));
+    let shown = picked.as_ref().or(props.follow.as_ref());
+    let state = shown.and_then(|key| props.partitions.iter().find(|(k, _)| k == key));
     html! {
         <div class="partition-browser">
             <h2>{ format!("Partitions ({})", props.partitions.len()) }</h2>
@@ -43,7 +46,7 @@ pub(super) fn partition_browser(props: &PartitionBrowserProps) -> Html {
             <div class="columns">
                 <ul class="partition-keys">
                     { for matching.iter().take(500).map(|(key, _)| {
-                        let picked_now = picked.as_deref() == Some(key.as_str());
+                        let picked_now = shown.map(String::as_str) == Some(key.as_str());
                         let (picked, key) = (picked.clone(), key.clone());
                         let label = if key.is_empty() { "(root)".to_string() } else { key.clone() };
                         html! {

@@ -41,6 +41,9 @@ impl StatesText {
 #[derive(Properties, PartialEq)]
 pub(super) struct StatesViewProps {
     pub states: StatesText,
+    /// The partition the browser shows until one is picked.
+    #[prop_or_default]
+    pub follow: Option<String>,
 }
 
 #[function_component(StatesView)]
@@ -74,7 +77,7 @@ pub(super) fn states_view(props: &StatesViewProps) -> Html {
     html! {
         <>
             { root }
-            <PartitionBrowser partitions={states.partitions.clone()} />
+            <PartitionBrowser partitions={states.partitions.clone()} follow={props.follow.clone()} />
         </>
     }
 }

@@ -21,6 +21,9 @@ use crate::sample::{SampleEvent, BANK_ACCOUNTS};
 use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
 use crate::storage::{find_cause, last_position, EventStore};
 
+mod travel;
+pub use travel::Cursor;
+
 /// Everything that can change in a sandbox.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -30,6 +33,8 @@ pub enum Change {
     },
     /// A projection's status, progress or states moved.
     ProjectionChanged { name: String },
+    /// The time-travel cursor moved.
+    CursorMoved { cursor: Cursor },
     /// The sandbox was closed under this page: a newer build opened it in
     /// another tab. Nothing more can be read or written here; the page must
     /// reload.
@@ -45,6 +50,7 @@ pub struct Sandbox {
     listeners: RefCell<Vec<(u64, Listener)>>,
     next_listener: Cell<u64>,
     closed: RefCell<Option<String>>,
+    cursor: Cell<Cursor>,
 }
 
 /// Keeps a listener registered until it is dropped.
@@ -93,6 +99,7 @@ impl Sandbox {
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
             closed: RefCell::default(),
+            cursor: Cell::default(),
         });
         *slot.borrow_mut() = Rc::downgrade(&sandbox);
         if closed_early.get() {
@@ -248,7 +255,9 @@ impl Sandbox {
                         .read_stream(&target, ReadRequest::forwards(version, 1))
                         .await
                     {
-                        Ok(found) => found.into_iter().next(),
+                        // A hidden version reads as the next visible one;
+                        // the link points at that version or at nothing.
+                        Ok(found) => found.into_iter().next().filter(|e| e.version == version),
                         Err(StoreError::StreamNotFound { .. }) => None,
                         Err(error) => return Err(error),
                     }
@@ -274,8 +283,18 @@ impl Sandbox {
         self.store.streams().await
     }
 
+    /// One stream's row; a link stream's is worked out from its links.
     pub async fn stream(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {
-        self.store.stream(stream).await
+        match self
+            .projections
+            .read_link_stream(stream, ReadRequest::default())
+            .await
+        {
+            Ok(Some(links)) => Ok(link_stream_row(stream, &links)),
+            Err(StoreError::StreamNotFound { .. }) => Ok(None),
+            Err(error) => Err(error),
+            Ok(None) => self.store.stream(stream).await,
+        }
     }
 
     pub async fn read_category(
@@ -359,6 +378,20 @@ fn sample_input(event: &SampleEvent) -> Result<InputEvent, StoreError> {
 }
 
 /// The IndexedDB database that holds the sandbox called `name`.
+/// The row of a link stream that has `links`.
+fn link_stream_row(stream: &str, links: &[RecordedEvent]) -> Option<StreamInfo> {
+    let (first, last) = (links.first()?, links.last()?);
+    Some(StreamInfo {
+        stream: stream.to_string(),
+        category: None,
+        version: last.version,
+        count: links.len() as u64,
+        created: first.created.clone(),
+        updated: last.created.clone(),
+        truncate_before: 0,
+    })
+}
+
 pub fn database_name(name: &str) -> String {
     format!("es-sandbox/{name}")
 }
