@@ -57,18 +57,34 @@ struct StalledRead {
 pub fn projection_page(props: &ProjectionPageProps) -> Html {
     let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
-    let snapshot = use_state(|| None::<Result<Snapshot, String>>);
+    // Kept with the name it was read for: a slow read of the projection
+    // shown before (waiting for it to catch up) may answer after this
+    // one's, and must not be shown under this one's address.
+    let snapshot = use_state(|| None::<(String, Result<Snapshot, String>)>);
+    let shown_name = use_mut_ref(String::new);
+    *shown_name.borrow_mut() = props.name.clone();
     {
         let (sandbox, snapshot) = (sandbox.clone(), snapshot.clone());
         use_effect_with((props.name.clone(), revision), move |(name, _)| {
             let name = name.clone();
             run(
-                async move { read_snapshot(&sandbox, &name).await },
-                move |result| snapshot.set(Some(result)),
+                {
+                    let name = name.clone();
+                    async move { read_snapshot(&sandbox, &name).await }
+                },
+                move |result| {
+                    if *shown_name.borrow() == name {
+                        snapshot.set(Some((name, result)));
+                    }
+                },
             );
         });
     }
-    match &*snapshot {
+    let shown = (*snapshot)
+        .as_ref()
+        .filter(|(name, _)| *name == props.name)
+        .map(|(_, result)| result);
+    match shown {
         None => html! { <p class="muted">{ "Loading…" }</p> },
         Some(Err(message)) => html! { <p class="error-banner" role="alert">{ message }</p> },
         // Keyed by name: another projection's page starts with its own draft.
