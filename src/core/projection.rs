@@ -309,9 +309,6 @@ pub fn validate_projection_name(name: &str) -> Result<(), StoreError> {
 mod tests {
     use super::*;
 
-    // KurrentDB: ManagedProjection.UpdateQuery keeps the epoch, so the
-    // checkpoint and the state carry over (Management.Tests
-    // updating_projections/updating_projection_sources).
     #[test]
     fn each_link_stream_has_one_system_projection_writing_it() {
         let writer = |stream| SystemProjection::writing(stream).map(|(p, rest)| (p.name, rest));
@@ -337,6 +334,9 @@ mod tests {
         assert!(user.system_projection().is_none());
     }
 
+    // KurrentDB: ManagedProjection.UpdateQuery keeps the epoch, so the
+    // checkpoint and the state carry over (Management.Tests
+    // updating_projections/updating_projection_sources).
     #[test]
     fn update_keeps_the_checkpoint_and_generation_and_clears_a_fault() {
         let mut record = ProjectionRecord::new("p", "fromAll()", ProjectionMode::Continuous);

@@ -8,11 +8,14 @@ use yew::prelude::*;
 use super::hooks::use_sandbox;
 use crate::service::{Change, Cursor};
 
-/// The cursor, and a callback that moves it.
+/// The cursor, a callback that moves it, and whether the time bar is
+/// playing (a projection's page pauses it on a break).
 #[derive(Clone, PartialEq)]
 pub struct CursorHandle {
     pub cursor: Cursor,
     pub travel: Callback<Cursor>,
+    /// `None` outside a [`CursorProvider`].
+    pub playing: Option<UseStateHandle<bool>>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -40,9 +43,11 @@ pub fn cursor_provider(props: &CursorProviderProps) -> Html {
         let sandbox = sandbox.clone();
         Callback::from(move |to: Cursor| sandbox.0.travel_to(to))
     };
+    let playing = use_state(|| false);
     let handle = CursorHandle {
         cursor: *cursor,
         travel,
+        playing: Some(playing),
     };
     html! {
         <ContextProvider<CursorHandle> context={handle}>{ props.children.clone() }</ContextProvider<CursorHandle>>
@@ -55,5 +60,6 @@ pub fn use_cursor() -> CursorHandle {
     use_context::<CursorHandle>().unwrap_or_else(|| CursorHandle {
         cursor: Cursor::Live,
         travel: Callback::noop(),
+        playing: None,
     })
 }

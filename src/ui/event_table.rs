@@ -286,7 +286,7 @@ pub struct EventTableProps {
 /// greyed and say so; the one at the cursor is marked.
 #[function_component(EventTable)]
 pub fn event_table(props: &EventTableProps) -> Html {
-    let CursorHandle { cursor, travel } = use_cursor();
+    let CursorHandle { cursor, travel, .. } = use_cursor();
     if props.events.is_empty() {
         return html! { <p class="muted">{ "No events." }</p> };
     }

@@ -44,7 +44,7 @@ pub fn event_view(props: &EventViewProps) -> Html {
     let sandbox = use_sandbox();
     let revision = use_context::<Revision>().unwrap_or_default();
     let draft = use_append_draft();
-    let CursorHandle { cursor, travel } = use_cursor();
+    let CursorHandle { cursor, travel, .. } = use_cursor();
     let shown = use_state(|| None::<Result<Option<Shown>, String>>);
     {
         let shown = shown.clone();

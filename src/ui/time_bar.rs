@@ -85,7 +85,10 @@ pub fn time_bar() -> Html {
     let revision = use_context::<Revision>().unwrap_or_default();
     let cursor_handle = use_cursor();
     let (cursor, travel) = (cursor_handle.cursor, cursor_handle.travel.clone());
-    let playing = use_state(|| false);
+    // Shared through the cursor's context: a projection's page pauses it
+    // where it breaks on an event type.
+    let own_playing = use_state(|| false);
+    let playing = cursor_handle.playing.clone().unwrap_or(own_playing);
     let pace = use_state(|| Pace::PerSecond(2));
     // The last append that landed after the cursor, and where the cursor
     // was then.

@@ -137,6 +137,15 @@ test('the projection page follows the cursor: states as of p and what the event 
   await eventually(async () => assert.equal(await stopped.textContent(), `Stopped at a Withdrawn event, at position ${withdrawals[1]}.`));
   assert.equal(await page.evaluate(() => window.sandbox.cursor()), withdrawals[1]);
 
+  // The time bar's own Play stops at the break too, and is paused there.
+  await travelTo(page, withdrawals[1]);
+  const bar = page.getByRole('region', { name: 'Time bar' });
+  await bar.getByLabel('Play speed', { exact: false }).selectOption('5');
+  await bar.getByRole('button', { name: 'Play', exact: true }).click();
+  await eventually(async () => assert.equal(await stopped.textContent(), `Stopped at a Withdrawn event, at position ${withdrawals[2]}.`));
+  assert.equal(await page.evaluate(() => window.sandbox.cursor()), withdrawals[2]);
+  assert.equal(await bar.getByRole('button', { name: 'Play', exact: true }).getAttribute('aria-pressed'), 'false');
+
   // Before any event: every state is $init's, and no partition exists.
   await travelTo(page, -1);
   await eventually(async () => assert.match(await page.getByTestId('event-change').textContent(), /before the first event/));

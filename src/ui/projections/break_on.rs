@@ -136,6 +136,43 @@ pub(super) fn break_on(props: &BreakOnProps) -> Html {
         });
         (label, search)
     });
+    // The time bar's own Play stops here too: when it moves the cursor
+    // onto an event of the type this projection handles, it is paused, and
+    // the cursor put back there if it moved on meanwhile.
+    {
+        let (sandbox, outcome) = (sandbox.clone(), outcome.clone());
+        let (name, wanted) = (props.name.clone(), props.break_type.clone());
+        let (playing, travel) = (cursor.playing.clone(), cursor.travel.clone());
+        let bar_playing = playing.as_ref().is_some_and(|playing| **playing);
+        // Where play began: it does not stop on the event it starts from.
+        let began = use_mut_ref(|| None::<Cursor>);
+        use_effect_with((cursor.cursor, bar_playing, wanted.clone()), move |_| {
+            let began_here = match (bar_playing, *began.borrow()) {
+                (false, _) => true,
+                (true, None) => true,
+                (true, Some(from)) => from == cursor.cursor,
+            };
+            let from = bar_playing.then(|| began.borrow().unwrap_or(cursor.cursor));
+            *began.borrow_mut() = from;
+            if began_here {
+                return;
+            }
+            if let (Some(wanted), Cursor::At(at), Some(playing)) = (wanted, cursor.cursor, playing)
+            {
+                let sandbox = Rc::clone(&sandbox.0);
+                wasm_bindgen_futures::spawn_local(async move {
+                    if breaks_at(&sandbox, &name, &wanted, at).await {
+                        playing.set(false);
+                        travel.emit(Cursor::At(at));
+                        outcome.set(Outcome::Stopped {
+                            event_type: wanted,
+                            position: at,
+                        });
+                    }
+                });
+            }
+        });
+    }
     let said = match &*outcome {
         Outcome::Idle => None,
         Outcome::Playing => Some("Playing…".to_string()),
@@ -169,6 +206,21 @@ pub(super) fn break_on(props: &BreakOnProps) -> Html {
             }
         </div>
     }
+}
+
+/// Whether the event at `at` is of type `wanted` and the projection
+/// handles it. A failed read is no break: play goes on.
+async fn breaks_at(sandbox: &Sandbox, name: &str, wanted: &str, at: i64) -> bool {
+    if at < 0 {
+        return false;
+    }
+    let of_type = sandbox
+        .read_all(ReadRequest::forwards(at as u64, 1))
+        .await
+        .ok()
+        .and_then(|events| events.into_iter().next())
+        .is_some_and(|event| event.event_type == wanted);
+    of_type && matches!(sandbox.projections().change_at(name, at).await, Ok(Some(_)))
 }
 
 /// Steps the cursor forward until a break, the last event, or `going()`
