@@ -19,6 +19,24 @@ pub struct SystemProjection {
     pub writes: &'static str,
     /// The prefix of every stream it writes (all of `$streams` is one).
     pub stream_prefix: &'static str,
+    /// What its links index.
+    pub index: LinkIndex,
+}
+
+/// What a system projection's link streams link to, which also says how
+/// the sandbox serves them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkIndex {
+    /// Every event of a category (`$ce-`).
+    Category,
+    /// Every event with a `$correlationId` (`$bc-`).
+    Correlation,
+    /// Every event of a type (`$et-`).
+    EventType,
+    /// The first event of each stream of a category (`$category-`).
+    StreamsOfCategory,
+    /// The first event of every stream (`$streams`).
+    Streams,
 }
 
 /// The five, in the order KurrentDB's UI lists them.
@@ -27,26 +45,31 @@ pub const SYSTEM_PROJECTIONS: [SystemProjection; 5] = [
         name: "$by_category",
         writes: "$ce-{category}",
         stream_prefix: "$ce-",
+        index: LinkIndex::Category,
     },
     SystemProjection {
         name: "$by_correlation_id",
         writes: "$bc-{correlationId}",
         stream_prefix: "$bc-",
+        index: LinkIndex::Correlation,
     },
     SystemProjection {
         name: "$by_event_type",
         writes: "$et-{eventType}",
         stream_prefix: "$et-",
+        index: LinkIndex::EventType,
     },
     SystemProjection {
         name: "$stream_by_category",
         writes: "$category-{category}",
         stream_prefix: "$category-",
+        index: LinkIndex::StreamsOfCategory,
     },
     SystemProjection {
         name: "$streams",
         writes: "$streams",
         stream_prefix: "$streams",
+        index: LinkIndex::Streams,
     },
 ];
 

@@ -242,8 +242,10 @@ impl ProjectionHost {
         self.quiesce(&projection).await;
         let checkpoint = projection.record.borrow().checkpoint.clone();
         let progress = match checkpoint {
-            Some(text) => Some(checkpoint_progress(&text)?),
-            None => None,
+            Some(text) => Checkpoint::parse(&text)
+                .map_err(|e| ProjectionError::Store(StoreError::Storage(e)))?
+                .progress(),
+            None => Progress::START,
         };
         {
             let mut record = projection.record.borrow_mut();
@@ -252,7 +254,7 @@ impl ProjectionHost {
             // The new code goes on from the checkpoint: the row must not
             // claim the old code's progress after it, or nothing would fold
             // those events again until the next append.
-            set_progress(&mut record, &progress.unwrap_or(Progress::START));
+            set_progress(&mut record, &progress);
         }
         self.publish_row(&projection).await?;
         self.kick(name);
@@ -429,20 +431,6 @@ impl ProjectionHost {
         self.kick_readers_of(projection);
         self.kick(&name);
     }
-}
-
-/// How far a saved checkpoint's states go.
-fn checkpoint_progress(text: &str) -> Result<Progress, ProjectionError> {
-    let checkpoint: Checkpoint = serde_json::from_str(text).map_err(|e| {
-        ProjectionError::Store(StoreError::Storage(format!(
-            "the saved checkpoint is not readable: {e}"
-        )))
-    })?;
-    Ok(Progress {
-        position: checkpoint.position,
-        events_processed: checkpoint.events_processed,
-        partitions: checkpoint.partitions.len() as u64,
-    })
 }
 
 pub(super) fn checkpoint_text(checkpoint: &Checkpoint) -> Result<String, ProjectionError> {

@@ -19,7 +19,7 @@ use serde_json::json;
 use serde_json::value::RawValue;
 
 use crate::core::event::{derived_uuid, is_system_stream, LINK_EVENT_TYPE, LINK_SEPARATOR};
-use crate::core::projection::SystemProjection;
+use crate::core::projection::{LinkIndex, SystemProjection};
 use crate::core::read::Direction;
 use crate::core::{ReadRequest, RecordedEvent, StoreError};
 use crate::storage::EventStore;
@@ -42,17 +42,19 @@ pub async fn read_link_stream<S: EventStore>(
     // What KurrentDB's system projections read (TransactionFileEventFilter):
     // user streams only; `$by_event_type` and `$by_correlation_id` skip
     // links. (Metadata-stream events, which they also read, are not served.)
-    let follows_links = system.name == "$by_category";
+    let follows_links = system.index == LinkIndex::Category;
     let linked = |event: &RecordedEvent| {
         (event.position as i64) <= processed
             && !is_system_stream(&event.stream)
             && (follows_links || event.event_type != LINK_EVENT_TYPE)
     };
-    let links: Vec<RecordedEvent> = match system.name {
-        "$by_category" => store.read_category(key, everything).await?,
-        "$by_event_type" => store.read_by_type(key, everything).await?,
-        "$by_correlation_id" => store.read_by_correlation(key, everything).await?,
-        _ => first_events(store, system, key).await?,
+    let links: Vec<RecordedEvent> = match system.index {
+        LinkIndex::Category => store.read_category(key, everything).await?,
+        LinkIndex::EventType => store.read_by_type(key, everything).await?,
+        LinkIndex::Correlation => store.read_by_correlation(key, everything).await?,
+        LinkIndex::StreamsOfCategory | LinkIndex::Streams => {
+            first_events(store, system, key).await?
+        }
     }
     .into_iter()
     .filter(linked)
@@ -77,8 +79,8 @@ async fn first_events<S: EventStore>(
 ) -> Result<Vec<RecordedEvent>, StoreError> {
     let mut firsts = Vec::new();
     for info in store.streams().await? {
-        let wanted = match system.name {
-            "$stream_by_category" => info.category.as_deref() == Some(category),
+        let wanted = match system.index {
+            LinkIndex::StreamsOfCategory => info.category.as_deref() == Some(category),
             _ => !info.is_system(),
         };
         if !wanted {
@@ -106,10 +108,10 @@ fn link(
     version: u64,
     target: RecordedEvent,
 ) -> Result<RecordedEvent, StoreError> {
-    let (event_type, data, metadata) = match system.name {
-        "$stream_by_category" => (STREAM_REFERENCE_EVENT_TYPE, json!(target.stream), None),
+    let (event_type, data, metadata) = match system.index {
+        LinkIndex::StreamsOfCategory => (STREAM_REFERENCE_EVENT_TYPE, json!(target.stream), None),
         // A link in the category points at what that link points at.
-        "$by_category" => (
+        LinkIndex::Category => (
             LINK_EVENT_TYPE,
             json!(target.link_target().map_or_else(
                 || pointer(&target),
@@ -117,12 +119,14 @@ fn link(
             )),
             Some(json!({ "$o": target.stream })),
         ),
-        "$by_correlation_id" => (
+        LinkIndex::Correlation => (
             LINK_EVENT_TYPE,
             json!(pointer(&target)),
             Some(json!({ "$eventTimestamp": microseconds(&target.created) })),
         ),
-        _ => (LINK_EVENT_TYPE, json!(pointer(&target)), None),
+        LinkIndex::EventType | LinkIndex::Streams => {
+            (LINK_EVENT_TYPE, json!(pointer(&target)), None)
+        }
     };
     let raw = |value: serde_json::Value| {
         RawValue::from_string(value.to_string())

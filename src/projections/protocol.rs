@@ -326,6 +326,22 @@ pub struct Checkpoint {
     pub partitions: Vec<(String, Value)>,
 }
 
+impl Checkpoint {
+    /// A saved checkpoint's text, read back.
+    pub fn parse(text: &str) -> Result<Checkpoint, String> {
+        serde_json::from_str(text).map_err(|e| format!("the saved checkpoint is not readable: {e}"))
+    }
+
+    /// How far its states go.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            position: self.position,
+            events_processed: self.events_processed,
+            partitions: self.partitions.len() as u64,
+        }
+    }
+}
+
 /// An event a handler emitted (or linked, with type `$>`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

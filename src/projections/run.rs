@@ -23,6 +23,22 @@ pub(super) struct RunSpec<'a> {
 }
 
 impl<'a> RunSpec<'a> {
+    /// A run of `source` that is never saved and writes nothing, from the
+    /// first event: a query, a Check, a time-travel what-if or comparison.
+    pub fn one_time(
+        source: &'a str,
+        emit_enabled: bool,
+        owned_streams: &'a [String],
+    ) -> RunSpec<'a> {
+        RunSpec {
+            name: "",
+            source,
+            emit_enabled,
+            checkpoint: None,
+            owned_streams,
+        }
+    }
+
     /// A run of the projection `record` describes, from its checkpoint.
     pub fn of(record: &'a ProjectionRecord) -> RunSpec<'a> {
         RunSpec {
@@ -179,14 +195,8 @@ impl ProjectionHost {
         let Some(text) = run.checkpoint else {
             return Ok((worker, Progress::START));
         };
-        let checkpoint: Checkpoint = serde_json::from_str(text).map_err(|e| {
-            WorkerFailure::Broken(format!("the saved checkpoint is not readable: {e}"))
-        })?;
-        let progress = Progress {
-            position: checkpoint.position,
-            events_processed: checkpoint.events_processed,
-            partitions: checkpoint.partitions.len() as u64,
-        };
+        let checkpoint = Checkpoint::parse(text).map_err(WorkerFailure::Broken)?;
+        let progress = checkpoint.progress();
         match worker
             .request(&Request::Restore { checkpoint }, None)
             .await?

@@ -154,15 +154,9 @@ impl ProjectionHost {
         source: &str,
         owned_streams: &[String],
     ) -> Result<QueryOutcome, RunFault> {
-        let run = RunSpec {
-            // A one-time run writes nothing: KurrentDB's one-time and
-            // transient projections never emit, and write no results.
-            name: "",
-            source,
-            emit_enabled: false,
-            checkpoint: None,
-            owned_streams,
-        };
+        // KurrentDB's one-time and transient projections never emit, and
+        // write no results.
+        let run = RunSpec::one_time(source, false, owned_streams);
         let failed = |failed: RunFailed| RunFault {
             error: ProjectionError::Faulted(failed.reason),
             line: failed.line,

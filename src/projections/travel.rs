@@ -184,9 +184,10 @@ impl ProjectionHost {
         let projection = self.traveling(name)?;
         let (worker, gate) = self.traveler_of(&projection).await?;
         let guard = gate.enter().await;
-        let head = self.head().await?;
+        // The worker stops at the log's end by itself; only a stopped system
+        // projection's link streams bound it further.
         let reads = projection.record.borrow().reads.clone();
-        let at = at.min(self.readable_head(&reads, head));
+        let at = at.min(self.readable_head(&reads, i64::MAX));
         let owned = projection.record.borrow().emitted_streams.clone();
         let faults = match self.travel(&worker, at, &[], &owned).await {
             Ok(faults) => faults,
@@ -240,13 +241,7 @@ impl ProjectionHost {
         source: &str,
         emit_enabled: bool,
     ) -> Result<Rc<ReducerWorker>, ProjectionError> {
-        let run = RunSpec {
-            name: "",
-            source,
-            emit_enabled,
-            checkpoint: None,
-            owned_streams: &[],
-        };
+        let run = RunSpec::one_time(source, emit_enabled, &[]);
         let (worker, _) = self
             .spawn_defined(&run)
             .await
