@@ -138,7 +138,7 @@ async fn two_connections_appending_with_the_same_expected_version_exactly_one_wi
 }
 
 #[wasm_bindgen_test]
-async fn a_database_written_at_schema_v1_opens_with_all_of_it_at_v4() {
+async fn a_database_written_at_schema_v1_opens_with_all_of_it_at_v5() {
     use idb::{Factory, IndexParams, KeyPath, ObjectStoreParams, TransactionMode};
 
     let name = "upgrade/from-v1";
@@ -273,6 +273,14 @@ async fn a_database_written_at_schema_v1_opens_with_all_of_it_at_v4() {
         .await
         .unwrap();
     assert_eq!((next.next_expected_version, next.position), (1, 3));
+    // v5: that append wrote no streams row, so the v1 row's version and
+    // count are stale; the head comes from the stream's last event.
+    let order_2 = store.stream("order-2").await.unwrap().unwrap();
+    assert_eq!(
+        (order_2.version, order_2.count, order_2.created.as_str()),
+        (1, 2, "2026-01-02T00:00:00.000Z")
+    );
+    assert_ne!(order_2.updated, "2026-01-02T00:00:00.000Z");
     // v4: no unique index of ids, so an id stored in one stream is written
     // in another (KurrentDB compares ids within a stream only).
     let reused = store

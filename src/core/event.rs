@@ -159,7 +159,7 @@ pub struct StreamInfo {
     pub truncate_before: u64,
 }
 
-fn is_zero(n: &u64) -> bool {
+pub(crate) fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
@@ -170,7 +170,7 @@ pub const SOFT_DELETED: u64 = i64::MAX as u64;
 /// `truncateBefore` as IndexedDB holds it: a JS number. [`SOFT_DELETED`]
 /// is above 2^53, so it is stored as the nearest double (2^63, which
 /// compares above every real version) and read back as [`SOFT_DELETED`].
-mod truncate_before {
+pub(crate) mod truncate_before {
     use serde::de::{self, Visitor};
     use serde::{Deserializer, Serializer};
 

@@ -24,5 +24,5 @@ pub use append::{
 pub use error::StoreError;
 pub use event::{InputEvent, ProposedEvent, RecordedEvent, StreamInfo};
 pub use expected_version::{ExpectedVersion, StreamState};
-pub use read::{Direction, ReadRequest};
+pub use read::{Direction, ReadRequest, StreamSelection, StreamsPage};
 pub use soft_delete::{decide_soft_delete, metadata_stream_of};

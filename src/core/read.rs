@@ -2,6 +2,7 @@
 //! versions or global positions. Also the stream list's filter.
 
 use super::error::StoreError;
+use super::event::is_system_stream;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Direction {
@@ -93,6 +94,51 @@ impl ReadRequest {
     }
 }
 
+/// Which streams the list shows: names the filter box matches, system
+/// streams only when asked for, newest first, at most `limit` of them. A
+/// sandbox of ten thousand streams reads and renders one page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamSelection {
+    pub filter: String,
+    pub include_system: bool,
+    pub limit: usize,
+}
+
+/// One page of the stream list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StreamsPage<T> {
+    /// Newest first.
+    pub streams: Vec<T>,
+    /// How many streams the selection matches in all.
+    pub matching: usize,
+    /// How many streams there are, matching or not.
+    pub total: usize,
+}
+
+impl StreamSelection {
+    pub fn admits(&self, stream: &str) -> bool {
+        (self.include_system || !is_system_stream(stream))
+            && stream_filter_matches(&self.filter, stream)
+    }
+
+    /// The page of `streams` (in order of creation) this selection shows.
+    pub fn page<T>(&self, streams: Vec<T>, name: impl Fn(&T) -> &str) -> StreamsPage<T> {
+        let total = streams.len();
+        let mut matching: Vec<T> = streams
+            .into_iter()
+            .filter(|s| self.admits(name(s)))
+            .collect();
+        let count = matching.len();
+        matching.reverse();
+        matching.truncate(self.limit);
+        StreamsPage {
+            streams: matching,
+            matching: count,
+            total,
+        }
+    }
+}
+
 /// The stream list's filter box: a plain substring, or a pattern where `*`
 /// stands for any run of characters. Matching ignores case.
 pub fn stream_filter_matches(filter: &str, stream: &str) -> bool {
@@ -172,6 +218,35 @@ mod tests {
                 "{filter} ~ {stream}"
             );
         }
+    }
+
+    #[test]
+    fn a_stream_page_is_the_newest_matching_streams_and_counts_them_all() {
+        let streams = [
+            "account-1",
+            "$$account-1",
+            "order-1",
+            "account-2",
+            "account-3",
+        ];
+        let selection = StreamSelection {
+            filter: "account".into(),
+            include_system: false,
+            limit: 2,
+        };
+        let page = selection.page(streams.to_vec(), |s| s);
+        assert_eq!(page.streams, ["account-3", "account-2"]);
+        assert_eq!(page.matching, 3, "account-1 matches too, on the next page");
+        assert_eq!(page.total, 5);
+        let with_system = StreamSelection {
+            include_system: true,
+            limit: 10,
+            ..selection
+        };
+        assert_eq!(
+            with_system.page(streams.to_vec(), |s| s).streams,
+            ["account-3", "account-2", "$$account-1", "account-1"]
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::core::event::{uuid_v4_from_bytes, validate_batch, InputEvent, Resolve
 use crate::core::projection::SystemProjection;
 use crate::core::{
     AppendResult, ExpectedVersion, ReadRequest, RecordedEvent, StoreError, StreamInfo,
+    StreamSelection, StreamsPage,
 };
 use crate::projections::{HostNews, ProjectionHost};
 use crate::sample::{SampleEvent, BANK_ACCOUNTS};
@@ -281,6 +282,14 @@ impl Sandbox {
 
     pub async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError> {
         self.store.streams().await
+    }
+
+    /// One page of the stream list, newest first.
+    pub async fn streams_page(
+        &self,
+        selection: &StreamSelection,
+    ) -> Result<StreamsPage<StreamInfo>, StoreError> {
+        self.store.streams_page(selection).await
     }
 
     /// One stream's row; a link stream's is worked out from its links.

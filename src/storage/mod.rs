@@ -14,7 +14,7 @@ use crate::core::metadata::source_position_of;
 use crate::core::projection::ProjectionRecord;
 use crate::core::{
     AppendResult, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent, StoreError,
-    StreamInfo,
+    StreamInfo, StreamSelection, StreamsPage,
 };
 
 /// An event store with EventStoreDB's semantics.
@@ -70,6 +70,16 @@ pub trait EventStore {
     /// Every stream that has visible events, system streams included, in
     /// order of creation. Soft-deleted streams are left out.
     async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError>;
+
+    /// One page of the stream list, newest first; soft-deleted streams are
+    /// left out. A store that can pick the page before reading every
+    /// stream's head overrides this.
+    async fn streams_page(
+        &self,
+        selection: &StreamSelection,
+    ) -> Result<StreamsPage<StreamInfo>, StoreError> {
+        Ok(selection.page(self.streams().await?, |info| &info.stream))
+    }
 
     /// Soft-deletes a stream as KurrentDB does (`$tb` = `long.MaxValue` in
     /// `$$stream`): it reads as not found and leaves the list, `$all` keeps

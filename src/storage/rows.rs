@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::core::event::category_of;
+use crate::core::event::{category_of, is_zero, truncate_before, SOFT_DELETED};
 use crate::core::{RecordedEvent, StoreError, StreamInfo};
 
 /// The object store of events, keyed by `position`.
@@ -80,26 +80,93 @@ impl EventRow {
     }
 }
 
-/// A streams row as stored: the public row plus where the stream began,
-/// which orders the list by creation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A stream as the store knows it: the public row plus where the stream
+/// began, which orders the list by creation. Not what IndexedDB holds: see
+/// [`StreamRow`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredStream {
-    #[serde(flatten)]
     pub info: StreamInfo,
-    #[serde(default)]
     pub first_position: u64,
 }
 
 impl StoredStream {
-    /// The public row. Rows written before schema v4 carry the old
-    /// category rule's answer (`ledger` its own category, `$ce-x` in `$ce`),
-    /// so the category is worked out again from the name; the next append
-    /// to the stream stores it right.
+    /// The public row.
     pub fn into_info(self) -> StreamInfo {
-        let mut info = self.info;
-        info.category = category_of(&info.stream).map(String::from);
-        info
+        self.info
+    }
+
+    /// What the `streams` store keeps of it.
+    pub fn row(&self) -> StreamRow {
+        StreamRow {
+            stream: self.info.stream.clone(),
+            category: self.info.category.clone(),
+            created: self.info.created.clone(),
+            truncate_before: self.info.truncate_before,
+            first_position: self.first_position,
+        }
+    }
+
+    /// Whether writing `self` over `before` changes the stored row: only a
+    /// new stream, a soft delete and an undelete do. An append that only
+    /// moves the head writes no row (the head is its last event).
+    pub fn row_changed_from(&self, before: Option<&StoredStream>) -> bool {
+        before.is_none_or(|before| before.info.truncate_before != self.info.truncate_before)
+    }
+}
+
+/// A `streams` row: what changes only when the stream is created,
+/// soft-deleted or undeleted. What every append changes (the version, the
+/// count, the last update) is read from the stream's last event in the
+/// `[stream, version]` index instead, so an append writes one row, its
+/// event, like the raw baseline. Rows written before schema v5 also hold
+/// `version`, `count` and `updated`, as of their last append; they are
+/// ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamRow {
+    pub stream: String,
+    /// Absent when the stream has none, so the sparse `category` index
+    /// skips it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    pub created: String,
+    /// See [`StreamInfo::truncate_before`]; absent while 0.
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero",
+        serialize_with = "truncate_before::serialize",
+        deserialize_with = "truncate_before::deserialize"
+    )]
+    pub truncate_before: u64,
+    #[serde(default)]
+    pub first_position: u64,
+}
+
+impl StreamRow {
+    /// Only a soft delete hides every version; an undelete keeps those
+    /// from its first new event on.
+    pub fn is_soft_deleted(&self) -> bool {
+        self.truncate_before >= SOFT_DELETED
+    }
+
+    /// The stream, with its head from `last`, its last event. Rows written
+    /// before schema v4 carry the old category rule's answer (`ledger` its
+    /// own category, `$ce-x` in `$ce`), so the category is worked out again
+    /// from the name.
+    pub fn with_last_event(self, last: &EventRow) -> StoredStream {
+        StoredStream {
+            info: StreamInfo {
+                category: category_of(&self.stream).map(String::from),
+                version: last.version,
+                // Versions are dense: those from `$tb` on are visible.
+                count: (last.version + 1).saturating_sub(self.truncate_before),
+                updated: last.created.clone(),
+                stream: self.stream,
+                created: self.created,
+                truncate_before: self.truncate_before,
+            },
+            first_position: self.first_position,
+        }
     }
 }
 
@@ -160,16 +227,73 @@ mod tests {
         assert_eq!(old.metadata.as_deref().map(RawValue::get), Some("{}"));
     }
 
+    fn last_event(version: u64, created: &str) -> EventRow {
+        EventRow {
+            position: 9,
+            stream: "ledger".into(),
+            version,
+            id: "x".into(),
+            event_type: "T".into(),
+            data: "{}".into(),
+            metadata: None,
+            created: created.into(),
+            correlation_id: None,
+        }
+    }
+
     #[test]
-    fn an_old_streams_row_reads_with_todays_category() {
-        let old: StoredStream = serde_json::from_value(json!({
-            "stream": "ledger", "category": "ledger", "version": 0, "count": 1,
-            "created": "t", "updated": "t", "truncateBefore": 0, "firstPosition": 3
+    fn an_old_streams_row_takes_its_head_from_the_last_event_and_todays_category() {
+        // Written before schema v5, as of the stream's second event.
+        let old: StreamRow = serde_json::from_value(json!({
+            "stream": "ledger", "category": "ledger", "version": 1, "count": 2,
+            "created": "t0", "updated": "t1", "truncateBefore": 0, "firstPosition": 3
         }))
         .unwrap();
-        assert_eq!(old.info.category.as_deref(), Some("ledger"));
-        let info = old.into_info();
-        assert_eq!((info.category, info.truncate_before), (None, 0));
+        let info = old.with_last_event(&last_event(4, "t4")).into_info();
+        assert_eq!(info.category, None);
+        assert_eq!(
+            (info.version, info.count, info.updated.as_str()),
+            (4, 5, "t4")
+        );
+        assert_eq!((info.created.as_str(), info.truncate_before), ("t0", 0));
+    }
+
+    #[test]
+    fn a_stream_row_holds_only_what_appends_do_not_change() {
+        let stored = StreamRow {
+            stream: "account-1".into(),
+            category: Some("account".into()),
+            created: "t0".into(),
+            truncate_before: SOFT_DELETED,
+            first_position: 3,
+        }
+        .with_last_event(&last_event(4, "t4"));
+        assert_eq!(stored.info.count, 0, "a soft-deleted stream shows no event");
+        let row = serde_json::to_value(stored.row()).unwrap();
+        assert_eq!(
+            row,
+            json!({"stream": "account-1", "category": "account", "created": "t0",
+                   "truncateBefore": 9223372036854775807.0, "firstPosition": 3})
+        );
+        let undeleted = StreamRow {
+            truncate_before: 3,
+            ..stored.row()
+        }
+        .with_last_event(&last_event(4, "t5"));
+        assert_eq!(
+            undeleted.info.count, 2,
+            "versions 3 and 4 are visible again"
+        );
+        assert!(undeleted.row_changed_from(Some(&stored)));
+        let appended = StreamRow { ..undeleted.row() }.with_last_event(&last_event(5, "t6"));
+        assert!(
+            !appended.row_changed_from(Some(&undeleted)),
+            "an append writes no row"
+        );
+        assert!(
+            appended.row_changed_from(None),
+            "a new stream writes its row"
+        );
     }
 
     #[test]

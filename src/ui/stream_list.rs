@@ -1,4 +1,5 @@
-//! The landing view: every stream, most recently changed first, with a filter.
+//! The landing view: the streams, newest first (as KurrentDB's stream
+//! browser lists recently created streams), a page at a time, with a filter.
 //! While the sandbox is empty it explains event sourcing and offers a sample.
 //! In the past (the time-travel cursor at a position) it lists the streams
 //! as they were then.
@@ -9,9 +10,12 @@ use super::cursor::use_cursor;
 use super::latest::use_latest_read;
 use super::route::Route;
 use super::{run, use_sandbox, Revision};
-use crate::core::read::stream_filter_matches;
-use crate::core::{StoreError, StreamInfo};
+use crate::core::{StoreError, StreamSelection};
 use crate::service::Cursor;
+
+/// How many rows the list renders at first, and adds per "Show more": a
+/// sandbox with ten thousand streams must not build ten thousand rows.
+const ROWS_PER_PAGE: usize = 100;
 
 #[function_component(StreamList)]
 pub fn stream_list() -> Html {
@@ -20,33 +24,40 @@ pub fn stream_list() -> Html {
     let cursor = use_cursor().cursor;
     let filter = use_state(String::new);
     let show_system = use_state(|| false);
+    let shown = use_state(|| ROWS_PER_PAGE);
+    let selection = StreamSelection {
+        filter: (*filter).clone(),
+        include_system: *show_system,
+        limit: *shown,
+    };
     let streams = {
         let sandbox = sandbox.clone();
-        use_latest_read(cursor, revision, move |cursor| {
+        use_latest_read((cursor, selection), revision, move |(cursor, selection)| {
             let sandbox = sandbox.clone();
             async move {
-                let read = match cursor {
-                    Cursor::Live => sandbox.0.streams().await,
+                match cursor {
+                    Cursor::Live => sandbox.0.streams_page(&selection).await,
                     // Streams not created by then are left out.
-                    Cursor::At(at) => sandbox.0.streams_at(at).await,
-                };
-                read.map(|mut rows| {
-                    rows.sort_by(|a, b| b.updated.cmp(&a.updated));
-                    rows
-                })
+                    Cursor::At(at) => sandbox
+                        .0
+                        .streams_at(at)
+                        .await
+                        .map(|rows| selection.page(rows, |row| &row.stream)),
+                }
                 .map_err(|error| error.to_string())
             }
         })
     };
 
-    let (read_for, rows) = match streams.answer.as_deref() {
+    let ((read_for, _), page) = match streams.answer.as_deref() {
         None => return html! { <p class="muted">{ "Loading…" }</p> },
         Some((_, Err(message))) => {
             return html! { <p class="error-banner" role="alert">{ message }</p> }
         }
-        Some((Cursor::Live, Ok(rows))) if rows.is_empty() => return html! { <Welcome /> },
-        Some((read_for, Ok(rows))) => (*read_for, rows),
+        Some(((Cursor::Live, _), Ok(page))) if page.total == 0 => return html! { <Welcome /> },
+        Some((key, Ok(page))) => (key, page),
     };
+    let read_for = *read_for;
     let on_filter = {
         let filter = filter.clone();
         Callback::from(move |e: InputEvent| {
@@ -60,11 +71,11 @@ pub fn stream_list() -> Html {
         let show_system = show_system.clone();
         Callback::from(move |_: Event| show_system.set(!*show_system))
     };
-    let visible: Vec<&StreamInfo> = rows
-        .iter()
-        .filter(|row| *show_system || !row.is_system())
-        .filter(|row| stream_filter_matches(&filter, &row.stream))
-        .collect();
+    let hidden = page.matching.saturating_sub(page.streams.len());
+    let on_more = {
+        let shown = shown.clone();
+        Callback::from(move |_: MouseEvent| shown.set(*shown + ROWS_PER_PAGE))
+    };
 
     html! {
         <section>
@@ -88,9 +99,9 @@ pub fn stream_list() -> Html {
                 <span class="spacer" />
                 <a class="button" href={Route::Append.href()}>{ "Append an event" }</a>
             </div>
-            if rows.is_empty() {
+            if page.total == 0 {
                 <p class="muted">{ "No streams yet at this point." }</p>
-            } else if visible.is_empty() {
+            } else if page.matching == 0 {
                 <p class="muted">{ "No stream matches the filter." }</p>
             } else {
                 <table class="streams">
@@ -104,7 +115,7 @@ pub fn stream_list() -> Html {
                         </tr>
                     </thead>
                     <tbody>
-                        { for visible.iter().map(|row| html! {
+                        { for page.streams.iter().map(|row| html! {
                             <tr key={row.stream.clone()}>
                                 <td><a href={Route::Stream(row.stream.clone()).href()}>{ &row.stream }</a></td>
                                 <td>{ row.category.as_deref().unwrap_or_default() }</td>
@@ -115,6 +126,14 @@ pub fn stream_list() -> Html {
                         }) }
                     </tbody>
                 </table>
+                if hidden > 0 {
+                    <p class="more">
+                        <span class="muted">{ format!("{} of {} streams shown. ", page.streams.len(), page.matching) }</span>
+                        <button onclick={on_more}>
+                            { format!("Show {} more", hidden.min(ROWS_PER_PAGE)) }
+                        </button>
+                    </p>
+                }
             }
         </section>
     }

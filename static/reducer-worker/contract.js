@@ -285,10 +285,11 @@
  */
 
 /**
- * A stream as the `rules.streamsStore` object store holds it, keyed by `stream`.
+ * A stream as the `rules.streamsStore` object store holds it, keyed by `stream`:
+ * written when the stream is created, soft-deleted or undeleted, so it has no
+ * version (rows from before schema v5 have a stale one; never read it).
  * @typedef {object} StreamRow
  * @property {string} stream
- * @property {number} version The last version, -1 when none.
  * @property {number} [truncateBefore] Versions below it are hidden (absent: 0); 2^53 or
  *   more (KurrentDB writes long.MaxValue) when the stream is soft-deleted.
  * @property {string} [category] Absent when the stream has none.

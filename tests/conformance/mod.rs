@@ -57,6 +57,7 @@ macro_rules! all_cases {
         $runner!(read_all_pages_forwards_and_backwards_from_a_position);
         $runner!(reading_a_missing_stream_is_stream_not_found);
         $runner!(the_stream_list_has_versions_counts_and_times);
+        $runner!(the_list_page_is_the_newest_streams_with_their_heads);
         $runner!(system_streams_are_stored_and_flagged);
         $runner!(a_stream_without_a_dash_or_with_a_dollar_has_no_category);
         $runner!(category_reads_merge_the_streams_of_a_category_by_position);

@@ -1,7 +1,7 @@
 //! Reads: streams, `$all`, the stream list, and the category, type,
 //! correlation and cause reads.
 
-use es_sandbox::core::ReadRequest;
+use es_sandbox::core::{ReadRequest, StreamSelection};
 use es_sandbox::storage::EventStore;
 
 use es_sandbox::storage::find_cause;
@@ -116,6 +116,62 @@ pub async fn the_stream_list_has_versions_counts_and_times<S: EventStore + 'stat
         store.stream("account-1").await.unwrap().as_ref(),
         Some(first)
     );
+}
+
+pub async fn the_list_page_is_the_newest_streams_with_their_heads(store: &impl EventStore) {
+    for stream in ["item-1", "$settings", "item-2", "item-3", "gone-1"] {
+        append(store, stream, batch(&[("T", "1"), ("T", "2")])).await;
+    }
+    append(store, "item-1", one("T")).await;
+    store.soft_delete("gone-1").await.unwrap();
+    let selection = StreamSelection {
+        filter: String::new(),
+        include_system: false,
+        limit: 2,
+    };
+    let page = store.streams_page(&selection).await.unwrap();
+    let rows: Vec<(&str, u64, u64)> = page
+        .streams
+        .iter()
+        .map(|s| (s.stream.as_str(), s.version, s.count))
+        .collect();
+    assert_eq!(rows, [("item-3", 1, 2), ("item-2", 1, 2)]);
+    // `$$gone-1` and `$settings` are system streams; gone-1 is deleted.
+    assert_eq!((page.matching, page.total), (3, 5));
+    let filtered = StreamSelection {
+        filter: "item-1".into(),
+        ..selection.clone()
+    };
+    let page = store.streams_page(&filtered).await.unwrap();
+    let item_1 = &page.streams[0];
+    assert_eq!(
+        (item_1.version, item_1.count),
+        (2, 3),
+        "the head moved without a new row"
+    );
+    // An undelete shows only what follows it.
+    append(store, "gone-1", one("T")).await;
+    let all = StreamSelection {
+        include_system: true,
+        limit: 10,
+        ..selection
+    };
+    let page = store.streams_page(&all).await.unwrap();
+    let names: Vec<&str> = page.streams.iter().map(|s| s.stream.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "$$gone-1",
+            "gone-1",
+            "item-3",
+            "item-2",
+            "$settings",
+            "item-1"
+        ]
+    );
+    let gone = &page.streams[1];
+    assert_eq!((gone.version, gone.count, gone.truncate_before), (2, 1, 2));
+    assert_eq!(store.stream("gone-1").await.unwrap().as_ref(), Some(gone));
 }
 
 pub async fn system_streams_are_stored_and_flagged(store: &impl EventStore) {

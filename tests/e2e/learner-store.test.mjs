@@ -296,3 +296,24 @@ test('a stream a projection writes says so up front instead of offering the form
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a sandbox of many streams lists the latest hundred and shows more on request', limit, async () => {
+  const { page, context, errors } = await openPage(app);
+  await page.evaluate(async () => {
+    for (let i = 0; i < 130; i += 1) {
+      await window.sandbox.append(`item-${i}`, { type: 'Listed', data: { i } });
+    }
+  });
+  await reload(page);
+  const rows = page.locator('table.streams tbody tr');
+  await eventually(async () => assert.equal(await rows.count(), 100));
+  // Most recently changed first: the last appended leads, the first thirty wait.
+  assert.equal((await rowTexts(page, 'table.streams'))[0][0], 'item-129');
+  assert.match(await page.locator('.more').innerText(), /100 of 130 streams shown/);
+  await page.getByRole('button', { name: 'Show 30 more' }).click();
+  await eventually(async () => assert.equal(await rows.count(), 130));
+  assert.equal((await rowTexts(page, 'table.streams'))[129][0], 'item-0');
+  assert.equal(await page.locator('.more').count(), 0, 'nothing left to show');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

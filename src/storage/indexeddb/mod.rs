@@ -23,6 +23,7 @@
 
 mod append;
 mod commit;
+mod heads;
 mod projection_rows;
 mod reads;
 mod schema;
@@ -39,7 +40,7 @@ use super::rows::EventRow;
 use super::{EventStore, Fenced};
 use crate::core::{
     AppendResult, Direction, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent,
-    StoreError, StreamInfo,
+    StoreError, StreamInfo, StreamSelection, StreamsPage,
 };
 use append::{KnownHeads, Stamp};
 pub use schema::{OpenWatch, SCHEMA_VERSION};
@@ -147,6 +148,13 @@ impl EventStore for IndexedDbStore {
 
     async fn streams(&self) -> Result<Vec<StreamInfo>, StoreError> {
         self.stream_rows().await
+    }
+
+    async fn streams_page(
+        &self,
+        selection: &StreamSelection,
+    ) -> Result<StreamsPage<StreamInfo>, StoreError> {
+        self.stream_rows_page(selection).await
     }
 
     async fn soft_delete(&self, stream: &str) -> Result<(), StoreError> {

@@ -11,11 +11,14 @@ use idb::{CursorDirection, KeyRange, Query};
 use wasm_bindgen::JsValue;
 
 use super::append::next_position;
+use super::heads::{last_event, lookup_head, lookup_last_event};
 use super::schema::{BY_CATEGORY, BY_CORRELATION, BY_STREAM_VERSION, BY_TRUNCATION};
 use super::{from_js, in_direction, keys_between, rows_to_records, storage_error, IndexedDbStore};
 use crate::core::event::category_of;
-use crate::core::{Direction, ReadRequest, RecordedEvent, StoreError, StreamInfo};
-use crate::storage::rows::{EventRow, StoredStream, EVENTS_STORE, STREAMS_STORE};
+use crate::core::{
+    Direction, ReadRequest, RecordedEvent, StoreError, StreamInfo, StreamSelection, StreamsPage,
+};
+use crate::storage::rows::{EventRow, StoredStream, StreamRow, EVENTS_STORE, STREAMS_STORE};
 
 impl IndexedDbStore {
     pub(super) async fn read_stream_rows(
@@ -27,14 +30,16 @@ impl IndexedDbStore {
         let streams = transaction
             .object_store(STREAMS_STORE)
             .map_err(storage_error)?;
-        let row: Option<StreamInfo> = streams
-            .get(JsValue::from_str(stream))
+        let by_version = transaction
+            .object_store(EVENTS_STORE)
             .map_err(storage_error)?
-            .await
-            .map_err(storage_error)?
-            .map(from_js)
-            .transpose()?;
-        let Some(row) = row.filter(|row| !row.is_deleted()) else {
+            .index(BY_STREAM_VERSION)
+            .map_err(storage_error)?;
+        let head = lookup_head(&streams, &by_version, stream)?.head().await?;
+        let Some(row) = head
+            .map(StoredStream::into_info)
+            .filter(|row| !row.is_deleted())
+        else {
             return Err(StoreError::StreamNotFound {
                 stream: stream.to_string(),
             });
@@ -43,13 +48,8 @@ impl IndexedDbStore {
         else {
             return Ok(Vec::new());
         };
-        let events = transaction
-            .object_store(EVENTS_STORE)
-            .map_err(storage_error)?;
         let range = keys_between(stream, low as f64, high as f64)?;
-        let rows = events
-            .index(BY_STREAM_VERSION)
-            .map_err(storage_error)?
+        let rows = by_version
             .get_all(Some(Query::KeyRange(range)), None)
             .map_err(storage_error)?
             .await
@@ -79,41 +79,40 @@ impl IndexedDbStore {
         Ok(in_direction(rows_to_records(rows)?, request.direction))
     }
 
+    /// Every stream with visible events, in order of creation, with heads.
     pub(super) async fn stream_rows(&self) -> Result<Vec<StreamInfo>, StoreError> {
-        let transaction = self.read_transaction(&[STREAMS_STORE])?;
-        let rows = transaction
-            .object_store(STREAMS_STORE)
-            .map_err(storage_error)?
-            .get_all(None, None)
-            .map_err(storage_error)?
-            .await
-            .map_err(storage_error)?;
-        let mut streams = rows
-            .into_iter()
-            .map(from_js::<StoredStream>)
-            .collect::<Result<Vec<_>, _>>()?;
-        // The object store is ordered by name; the trait promises creation order.
-        streams.sort_by_key(|row| row.first_position);
-        Ok(streams
-            .into_iter()
-            .map(StoredStream::into_info)
-            .filter(|row| !row.is_deleted())
-            .collect())
+        let transaction = self.read_transaction(&[STREAMS_STORE, EVENTS_STORE])?;
+        let rows = live_stream_rows(&transaction).await?;
+        with_heads(&transaction, rows).await
+    }
+
+    /// One page of the list: the rows say which streams it shows, and only
+    /// those streams' heads are read.
+    pub(super) async fn stream_rows_page(
+        &self,
+        selection: &StreamSelection,
+    ) -> Result<StreamsPage<StreamInfo>, StoreError> {
+        let transaction = self.read_transaction(&[STREAMS_STORE, EVENTS_STORE])?;
+        let rows = live_stream_rows(&transaction).await?;
+        let page = selection.page(rows, |row| &row.stream);
+        Ok(StreamsPage {
+            streams: with_heads(&transaction, page.streams).await?,
+            matching: page.matching,
+            total: page.total,
+        })
     }
 
     pub(super) async fn stream_row(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {
-        let transaction = self.read_transaction(&[STREAMS_STORE])?;
-        match transaction
+        let transaction = self.read_transaction(&[STREAMS_STORE, EVENTS_STORE])?;
+        let events = transaction
+            .object_store(EVENTS_STORE)
+            .map_err(storage_error)?;
+        let by_version = events.index(BY_STREAM_VERSION).map_err(storage_error)?;
+        let streams = transaction
             .object_store(STREAMS_STORE)
-            .map_err(storage_error)?
-            .get(JsValue::from_str(stream))
-            .map_err(storage_error)?
-            .await
-            .map_err(storage_error)?
-        {
-            Some(value) => Ok(Some(from_js::<StoredStream>(value)?.into_info())),
-            None => Ok(None),
-        }
+            .map_err(storage_error)?;
+        let head = lookup_head(&streams, &by_version, stream)?.head().await?;
+        Ok(head.map(StoredStream::into_info))
     }
 
     /// The correlation's events are few (one piece of work), so they are
@@ -165,9 +164,9 @@ impl IndexedDbStore {
             .map_err(storage_error)?;
         let mut lookups = Vec::with_capacity(stream_rows.len());
         for row in stream_rows {
-            let row: StreamInfo = from_js(row)?;
+            let row: StreamRow = from_js(row)?;
             // The index holds old rows under the old rule's category too.
-            if row.is_deleted() || category_of(&row.stream) != Some(category) {
+            if row.is_soft_deleted() || category_of(&row.stream) != Some(category) {
                 continue;
             }
             let range = keys_between(&row.stream, row.truncate_before as f64, f64::MAX)?;
@@ -223,7 +222,7 @@ impl IndexedDbStore {
             .map_err(storage_error)?;
         let mut hidden_below: HashMap<String, u64> = HashMap::new();
         for row in hiding {
-            let row: StreamInfo = from_js(row)?;
+            let row: StreamRow = from_js(row)?;
             hidden_below.insert(row.stream, row.truncate_before);
         }
         let visible = |row: &EventRow| {
@@ -292,4 +291,46 @@ impl IndexedDbStore {
         }
         rows.into_iter().map(EventRow::into_record).collect()
     }
+}
+
+/// Every `streams` row but the soft-deleted ones, in order of creation.
+async fn live_stream_rows(transaction: &idb::Transaction) -> Result<Vec<StreamRow>, StoreError> {
+    let rows = transaction
+        .object_store(STREAMS_STORE)
+        .map_err(storage_error)?
+        .get_all(None, None)
+        .map_err(storage_error)?
+        .await
+        .map_err(storage_error)?;
+    let mut rows = rows
+        .into_iter()
+        .map(from_js::<StreamRow>)
+        .filter(|row| !row.as_ref().is_ok_and(StreamRow::is_soft_deleted))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The object store is ordered by name.
+    rows.sort_by_key(|row| row.first_position);
+    Ok(rows)
+}
+
+/// `rows` with their heads, every last-event read issued before any is
+/// awaited.
+async fn with_heads(
+    transaction: &idb::Transaction,
+    rows: Vec<StreamRow>,
+) -> Result<Vec<StreamInfo>, StoreError> {
+    let by_version = transaction
+        .object_store(EVENTS_STORE)
+        .map_err(storage_error)?
+        .index(BY_STREAM_VERSION)
+        .map_err(storage_error)?;
+    let lookups = rows
+        .iter()
+        .map(|row| lookup_last_event(&by_version, &row.stream))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut streams = Vec::with_capacity(rows.len());
+    for (row, lookup) in rows.into_iter().zip(lookups) {
+        let last = last_event(lookup.await.map_err(storage_error)?, &row.stream)?;
+        streams.push(row.with_last_event(&last).into_info());
+    }
+    Ok(streams)
 }

@@ -13,7 +13,13 @@
 //!   only while it hides events), so index reads can leave hidden events
 //!   out. Rows are not rewritten: events keep their `"{}"` metadata, and
 //!   streams rows their old category, which reads work out again from the
-//!   name (`StoredStream::into_info`).
+//!   name (`StreamRow::with_last_event`).
+//! - v5: no new store or index. A `streams` row is written only when its
+//!   stream is created, soft-deleted or undeleted, and a stream's version,
+//!   count and last update are read from its last event (`StreamRow`), so an
+//!   append writes one row. Old rows keep their stale `version`, `count`
+//!   and `updated`, which are ignored. The bump keeps a v4 build, which
+//!   would trust them, from opening a v5 database.
 //!
 //! Lifecycle: a newer build opening the database in another tab fires
 //! `versionchange` here; this connection closes at once, so the newer tab is
@@ -32,7 +38,7 @@ use super::{storage_error, IndexedDbStore};
 use crate::core::StoreError;
 use crate::storage::rows::{EVENTS_STORE, PROJECTIONS_STORE, STREAMS_STORE};
 
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub(super) const BY_STREAM_VERSION: &str = crate::storage::rows::STREAM_VERSION_INDEX;
 /// The unique index of ids schemas v1 to v3 had.
