@@ -69,9 +69,14 @@ impl IndexedDbStore {
             }
             Err(error) => return Err(error),
         };
-        let transaction =
-            self.transaction(&[EVENTS_STORE, STREAMS_STORE], TransactionMode::ReadWrite)?;
         let heads = new_heads(&writes, &[head.as_ref()]);
+        // Most appends write no streams row; a narrower scope is cheaper to
+        // open and leaves the list's reads of `streams` unblocked.
+        let stores: &[&str] = match heads.rows.is_empty() {
+            true => &[EVENTS_STORE],
+            false => &[EVENTS_STORE, STREAMS_STORE],
+        };
+        let transaction = self.transaction(stores, TransactionMode::ReadWrite)?;
         match self
             .write_and_commit(
                 transaction,

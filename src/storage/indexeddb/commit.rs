@@ -97,6 +97,10 @@ pub(super) fn write_rows(
     // Events are added, never put: a taken position or `[stream, version]`
     // must fail the transaction (another writer got there first).
     queue(EVENTS_STORE, parsed.get(0), true)?;
+    if rows.is_empty() {
+        // The transaction may not cover `streams` (see the fast path).
+        return Ok(());
+    }
     queue(STREAMS_STORE, parsed.get(1), false)
 }
 
