@@ -12,7 +12,9 @@ TRUNK_VERSION=0.21.14
 # The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)"
 
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# editor/node_modules/.bin holds esbuild and wasm-opt (npm binaryen, which
+# runs under node; Debian's binaryen is too old for current rustc output).
+export PATH="$ROOT/editor/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export DEBIAN_FRONTEND=noninteractive
 export CARGO_TERM_COLOR=never
 export TRUNK_SKIP_VERSION_CHECK=true
