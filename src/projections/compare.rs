@@ -55,7 +55,8 @@ pub fn divergences(current: &[TraceStep], draft: &[TraceStep]) -> Vec<Divergence
             position,
         })
         .collect();
-    divergences.sort_by_key(|d| (d.position, d.partition.clone()));
+    divergences
+        .sort_unstable_by(|a, b| (a.position, &a.partition).cmp(&(b.position, &b.partition)));
     divergences
 }
 

@@ -97,7 +97,7 @@ async fn first_events<S: EventStore>(
         };
         firsts.extend(first.into_iter().filter(|event| event.version == 0));
     }
-    firsts.sort_by_key(|event| event.position);
+    firsts.sort_unstable_by_key(|event| event.position);
     Ok(firsts)
 }
 

@@ -97,7 +97,7 @@ fn projections_at_cursor() -> Html {
     let revision = use_context::<Revision>().unwrap_or_default();
     let cursor = use_cursor().cursor;
     let mut projections = sandbox.0.projections().list();
-    projections.sort_by(|a, b| a.name.cmp(&b.name));
+    projections.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     let names: Vec<(String, bool)> = projections
         .iter()
         .map(|p| (p.name.clone(), p.system_projection().is_some()))

@@ -186,7 +186,7 @@ impl IndexedDbStore {
                     .filter(|record| request.admits(record.position)),
             );
         }
-        records.sort_by_key(|record| record.position);
+        records.sort_unstable_by_key(|record| record.position);
         let records = in_direction(records, request.direction);
         Ok(records.into_iter().take(request.limit).collect())
     }
@@ -308,7 +308,7 @@ async fn live_stream_rows(transaction: &idb::Transaction) -> Result<Vec<StreamRo
         .filter(|row| !row.as_ref().is_ok_and(StreamRow::is_soft_deleted))
         .collect::<Result<Vec<_>, _>>()?;
     // The object store is ordered by name.
-    rows.sort_by_key(|row| row.first_position);
+    rows.sort_unstable_by_key(|row| row.first_position);
     Ok(rows)
 }
 

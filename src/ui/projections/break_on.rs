@@ -311,7 +311,7 @@ async fn recent_types(sandbox: Rc<Sandbox>) -> Vec<String> {
         .await
         .unwrap_or_default();
     let mut types: Vec<String> = events.into_iter().map(|event| event.event_type).collect();
-    types.sort();
+    types.sort_unstable();
     types.dedup();
     types
 }
