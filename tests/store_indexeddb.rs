@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use es_sandbox::core::event::{validate_batch, InputEvent};
-use es_sandbox::core::{ExpectedVersion, ProposedEvent, ReadRequest, StoreError};
+use es_sandbox::core::{ExpectedVersion, ProposedEvent, ReadRequest, StoreError, StreamSelection};
 use es_sandbox::storage::indexeddb::IndexedDbStore;
 use es_sandbox::storage::{EventStore, ProjectionRows};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -281,6 +281,17 @@ async fn a_database_written_at_schema_v1_opens_with_all_of_it_at_v5() {
         (1, 2, "2026-01-02T00:00:00.000Z")
     );
     assert_ne!(order_2.updated, "2026-01-02T00:00:00.000Z");
+    // v5's `first_position` index covers the v1 rows: the list pages them.
+    let page = store
+        .streams_page(&StreamSelection {
+            filter: String::new(),
+            include_system: false,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let names: Vec<&str> = page.streams.iter().map(|s| s.stream.as_str()).collect();
+    assert_eq!(names, ["order-2", "order-1"]);
     // v4: no unique index of ids, so an id stored in one stream is written
     // in another (KurrentDB compares ids within a stream only).
     let reused = store
@@ -311,7 +322,7 @@ async fn a_database_written_at_schema_v1_opens_with_all_of_it_at_v5() {
     );
     let mut streams = transaction.object_store("streams").unwrap().index_names();
     streams.sort();
-    assert_eq!(streams, ["category", "truncate_before"]);
+    assert_eq!(streams, ["category", "first_position", "truncate_before"]);
     database.close();
 }
 

@@ -32,21 +32,25 @@ pub fn stream_list() -> Html {
     };
     let streams = {
         let sandbox = sandbox.clone();
-        use_latest_read((cursor, selection), revision, move |(cursor, selection)| {
-            let sandbox = sandbox.clone();
-            async move {
-                match cursor {
-                    Cursor::Live => sandbox.0.streams_page(&selection).await,
-                    // Streams not created by then are left out.
-                    Cursor::At(at) => sandbox
-                        .0
-                        .streams_at(at)
-                        .await
-                        .map(|rows| selection.page(rows, |row| &row.stream)),
+        use_latest_read(
+            (cursor, selection.clone()),
+            revision,
+            move |(cursor, selection)| {
+                let sandbox = sandbox.clone();
+                async move {
+                    match cursor {
+                        Cursor::Live => sandbox.0.streams_page(&selection).await,
+                        // Streams not created by then are left out.
+                        Cursor::At(at) => sandbox
+                            .0
+                            .streams_at(at)
+                            .await
+                            .map(|rows| selection.page(rows, |row| &row.stream)),
+                    }
+                    .map_err(|error| error.to_string())
                 }
-                .map_err(|error| error.to_string())
-            }
-        })
+            },
+        )
     };
 
     let ((read_for, _), page) = match streams.answer.as_deref() {
@@ -115,7 +119,9 @@ pub fn stream_list() -> Html {
                         </tr>
                     </thead>
                     <tbody>
-                        { for page.streams.iter().map(|row| html! {
+                        // Until the read for a new filter returns, the rows
+                        // it rules out leave at once.
+                        { for page.streams.iter().filter(|row| selection.admits(&row.stream)).map(|row| html! {
                             <tr key={row.stream.clone()}>
                                 <td><a href={Route::Stream(row.stream.clone()).href()}>{ &row.stream }</a></td>
                                 <td>{ row.category.as_deref().unwrap_or_default() }</td>

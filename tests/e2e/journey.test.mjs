@@ -31,10 +31,11 @@ test('first run, sample, browse, append, bad JSON, conflict, reload', limit, asy
   });
 
   // The filter takes substrings and * patterns.
+  // The store reads the page for a filter, so the rows settle when it answers.
   await page.getByLabel('Filter streams').fill('*-ada');
-  assert.deepEqual((await rowTexts(page, 'table.streams')).map((r) => r[0]), ['account-ada']);
+  await eventually(async () => assert.deepEqual((await rowTexts(page, 'table.streams')).map((r) => r[0]), ['account-ada']));
   await page.getByLabel('Filter streams').fill('gr');
-  assert.deepEqual((await rowTexts(page, 'table.streams')).map((r) => r[0]), ['account-grace']);
+  await eventually(async () => assert.deepEqual((await rowTexts(page, 'table.streams')).map((r) => r[0]), ['account-grace']));
   await page.getByLabel('Filter streams').fill('');
 
   // The stream page: newest first, with a toggle.

@@ -4,7 +4,7 @@
 //! category, type and correlation reads leave out what a soft delete hides;
 //! `$all` keeps it, as KurrentDB's does.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::IntoFuture;
 
 use idb::{CursorDirection, KeyRange, Query};
@@ -12,9 +12,11 @@ use wasm_bindgen::JsValue;
 
 use super::append::next_position;
 use super::heads::{last_event, lookup_head, lookup_last_event};
-use super::schema::{BY_CATEGORY, BY_CORRELATION, BY_STREAM_VERSION, BY_TRUNCATION};
+use super::schema::{
+    BY_CATEGORY, BY_CORRELATION, BY_FIRST_POSITION, BY_STREAM_VERSION, BY_TRUNCATION,
+};
 use super::{from_js, in_direction, keys_between, rows_to_records, storage_error, IndexedDbStore};
-use crate::core::event::category_of;
+use crate::core::event::{category_of, SOFT_DELETED};
 use crate::core::{
     Direction, ReadRequest, RecordedEvent, StoreError, StreamInfo, StreamSelection, StreamsPage,
 };
@@ -86,17 +88,66 @@ impl IndexedDbStore {
         with_heads(&transaction, rows).await
     }
 
-    /// One page of the list: the rows say which streams it shows, and only
-    /// those streams' heads are read.
+    /// One page of the list. The names come from the `first_position`
+    /// index's keys, already in order of creation, and the soft-deleted
+    /// ones from the sparse `truncate_before` index: a sandbox of ten
+    /// thousand streams costs ten thousand short strings, not rows. Only the
+    /// page's rows and heads are read. (Every row has had `firstPosition`
+    /// since the first schema, so the index misses none.)
     pub(super) async fn stream_rows_page(
         &self,
         selection: &StreamSelection,
     ) -> Result<StreamsPage<StreamInfo>, StoreError> {
         let transaction = self.read_transaction(&[STREAMS_STORE, EVENTS_STORE])?;
-        let rows = live_stream_rows(&transaction).await?;
-        let page = selection.page(rows, |row| &row.stream);
+        let streams = transaction
+            .object_store(STREAMS_STORE)
+            .map_err(storage_error)?;
+        let names = streams
+            .index(BY_FIRST_POSITION)
+            .map_err(storage_error)?
+            .get_all_keys(None, None)
+            .map_err(storage_error)?
+            .into_future();
+        let soft_deleted = KeyRange::lower_bound(&JsValue::from_f64(SOFT_DELETED as f64), None)
+            .map_err(storage_error)?;
+        let deleted = streams
+            .index(BY_TRUNCATION)
+            .map_err(storage_error)?
+            .get_all_keys(Some(Query::KeyRange(soft_deleted)), None)
+            .map_err(storage_error)?
+            .into_future();
+        let names = names.await.map_err(storage_error)?;
+        let deleted: HashSet<String> = deleted
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .filter_map(|key| key.as_string())
+            .collect();
+        let live: Vec<String> = names
+            .into_iter()
+            .filter_map(|key| key.as_string())
+            .filter(|name| !deleted.contains(name))
+            .collect();
+        let page = selection.page(live, |name| name);
+        let by_version = transaction
+            .object_store(EVENTS_STORE)
+            .map_err(storage_error)?
+            .index(BY_STREAM_VERSION)
+            .map_err(storage_error)?;
+        let lookups = page
+            .streams
+            .iter()
+            .map(|name| lookup_head(&streams, &by_version, name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut rows = Vec::with_capacity(lookups.len());
+        for lookup in lookups {
+            // Every name came from a row of this transaction.
+            if let Some(head) = lookup.head().await? {
+                rows.push(head.into_info());
+            }
+        }
         Ok(StreamsPage {
-            streams: with_heads(&transaction, page.streams).await?,
+            streams: rows,
             matching: page.matching,
             total: page.total,
         })

@@ -14,12 +14,13 @@
 //!   out. Rows are not rewritten: events keep their `"{}"` metadata, and
 //!   streams rows their old category, which reads work out again from the
 //!   name (`StreamRow::with_last_event`).
-//! - v5: no new store or index. A `streams` row is written only when its
-//!   stream is created, soft-deleted or undeleted, and a stream's version,
-//!   count and last update are read from its last event (`StreamRow`), so an
-//!   append writes one row. Old rows keep their stale `version`, `count`
-//!   and `updated`, which are ignored. The bump keeps a v4 build, which
-//!   would trust them, from opening a v5 database.
+//! - v5: a `streams` row is written only when its stream is created,
+//!   soft-deleted or undeleted, and a stream's version, count and last
+//!   update are read from its last event (`StreamRow`), so an append writes
+//!   one row. Old rows keep their stale `version`, `count` and `updated`,
+//!   which are ignored; the bump keeps a v4 build, which would trust them,
+//!   from opening a v5 database. New: `first_position` on streams, so the
+//!   list reads the names in order of creation without reading the rows.
 //!
 //! Lifecycle: a newer build opening the database in another tab fires
 //! `versionchange` here; this connection closes at once, so the newer tab is
@@ -47,6 +48,7 @@ pub(super) const BY_TYPE: &str = "type_position";
 pub(super) const BY_CORRELATION: &str = "correlation_position";
 pub(super) const BY_CATEGORY: &str = "category";
 pub(super) const BY_TRUNCATION: &str = "truncate_before";
+pub(super) const BY_FIRST_POSITION: &str = "first_position";
 
 /// What the page is told about the connection while it lives.
 #[derive(Default)]
@@ -208,6 +210,17 @@ fn upgrade(event: &idb::event::VersionChangeEvent) -> Result<(), idb::Error> {
         transaction.object_store(STREAMS_STORE)?.create_index(
             BY_TRUNCATION,
             KeyPath::new_single("truncateBefore"),
+            None,
+        )?;
+    }
+    if old_version < 5 {
+        let transaction = event
+            .target()?
+            .transaction()
+            .ok_or(idb::Error::TransactionNotFound)?;
+        transaction.object_store(STREAMS_STORE)?.create_index(
+            BY_FIRST_POSITION,
+            KeyPath::new_single("firstPosition"),
             None,
         )?;
     }
