@@ -149,18 +149,19 @@ impl StreamRow {
         self.truncate_before >= SOFT_DELETED
     }
 
-    /// The stream, with its head from `last`, its last event. Rows written
+    /// The stream, with its head from its last event: `version`, and when
+    /// it was `created` (the stream's last update). Rows written
     /// before schema v4 carry the old category rule's answer (`ledger` its
     /// own category, `$ce-x` in `$ce`), so the category is worked out again
     /// from the name.
-    pub fn with_last_event(self, last: &EventRow) -> StoredStream {
+    pub fn with_last_event(self, version: u64, created: String) -> StoredStream {
         StoredStream {
             info: StreamInfo {
                 category: category_of(&self.stream).map(String::from),
-                version: last.version,
+                version,
                 // Versions are dense: those from `$tb` on are visible.
-                count: (last.version + 1).saturating_sub(self.truncate_before),
-                updated: last.created.clone(),
+                count: (version + 1).saturating_sub(self.truncate_before),
+                updated: created,
                 stream: self.stream,
                 created: self.created,
                 truncate_before: self.truncate_before,
@@ -227,20 +228,6 @@ mod tests {
         assert_eq!(old.metadata.as_deref().map(RawValue::get), Some("{}"));
     }
 
-    fn last_event(version: u64, created: &str) -> EventRow {
-        EventRow {
-            position: 9,
-            stream: "ledger".into(),
-            version,
-            id: "x".into(),
-            event_type: "T".into(),
-            data: "{}".into(),
-            metadata: None,
-            created: created.into(),
-            correlation_id: None,
-        }
-    }
-
     #[test]
     fn an_old_streams_row_takes_its_head_from_the_last_event_and_todays_category() {
         // Written before schema v5, as of the stream's second event.
@@ -249,7 +236,7 @@ mod tests {
             "created": "t0", "updated": "t1", "truncateBefore": 0, "firstPosition": 3
         }))
         .unwrap();
-        let info = old.with_last_event(&last_event(4, "t4")).into_info();
+        let info = old.with_last_event(4, "t4".into()).into_info();
         assert_eq!(info.category, None);
         assert_eq!(
             (info.version, info.count, info.updated.as_str()),
@@ -267,7 +254,7 @@ mod tests {
             truncate_before: SOFT_DELETED,
             first_position: 3,
         }
-        .with_last_event(&last_event(4, "t4"));
+        .with_last_event(4, "t4".into());
         assert_eq!(stored.info.count, 0, "a soft-deleted stream shows no event");
         let row = serde_json::to_value(stored.row()).unwrap();
         assert_eq!(
@@ -279,13 +266,13 @@ mod tests {
             truncate_before: 3,
             ..stored.row()
         }
-        .with_last_event(&last_event(4, "t5"));
+        .with_last_event(4, "t5".into());
         assert_eq!(
             undeleted.info.count, 2,
             "versions 3 and 4 are visible again"
         );
         assert!(undeleted.row_changed_from(Some(&stored)));
-        let appended = StreamRow { ..undeleted.row() }.with_last_event(&last_event(5, "t6"));
+        let appended = StreamRow { ..undeleted.row() }.with_last_event(5, "t6".into());
         assert!(
             !appended.row_changed_from(Some(&undeleted)),
             "an append writes no row"

@@ -11,7 +11,7 @@ use wasm_bindgen::JsValue;
 
 use super::{from_js, keys_between, storage_error};
 use crate::core::StoreError;
-use crate::storage::rows::{EventRow, StoredStream, StreamRow};
+use crate::storage::rows::{StoredStream, StreamRow};
 
 /// The two requests of one stream's head, already issued.
 pub(super) struct HeadLookup {
@@ -50,7 +50,8 @@ impl HeadLookup {
             return Ok(None);
         };
         let row: StreamRow = from_js(row)?;
-        Ok(Some(row.with_last_event(&last_event(last, &self.stream)?)))
+        let (version, created) = last_event(last, &self.stream)?;
+        Ok(Some(row.with_last_event(version, created)))
     }
 }
 
@@ -67,12 +68,26 @@ pub(super) fn lookup_last_event(
         .into_future())
 }
 
-/// What [`lookup_last_event`] found: a stream with a row has an event.
-pub(super) fn last_event(found: Option<idb::Cursor>, stream: &str) -> Result<EventRow, StoreError> {
-    match found {
-        Some(cursor) => from_js(cursor.value().map_err(storage_error)?),
-        None => Err(StoreError::Storage(format!(
-            "the stream {stream} has a row but no event; the database is damaged"
-        ))),
-    }
+/// What [`lookup_last_event`] found: the version and `created` of the
+/// stream's last event (a stream with a row has one). Only those two fields
+/// cross into wasm, not the event's data: the list reads a hundred of these
+/// on every refresh.
+pub(super) fn last_event(
+    found: Option<idb::Cursor>,
+    stream: &str,
+) -> Result<(u64, String), StoreError> {
+    let damaged = || {
+        StoreError::Storage(format!(
+            "the stream {stream} has a row but no readable last event; the database is damaged"
+        ))
+    };
+    let row = found.ok_or_else(damaged)?.value().map_err(storage_error)?;
+    let field = |name: &str| js_sys::Reflect::get(&row, &JsValue::from_str(name)).ok();
+    let version = field("version")
+        .and_then(|v| v.as_f64())
+        .ok_or_else(damaged)?;
+    let created = field("created")
+        .and_then(|v| v.as_string())
+        .ok_or_else(damaged)?;
+    Ok((version as u64, created))
 }

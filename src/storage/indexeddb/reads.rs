@@ -380,8 +380,8 @@ async fn with_heads(
         .collect::<Result<Vec<_>, _>>()?;
     let mut streams = Vec::with_capacity(rows.len());
     for (row, lookup) in rows.into_iter().zip(lookups) {
-        let last = last_event(lookup.await.map_err(storage_error)?, &row.stream)?;
-        streams.push(row.with_last_event(&last).into_info());
+        let (version, created) = last_event(lookup.await.map_err(storage_error)?, &row.stream)?;
+        streams.push(row.with_last_event(version, created).into_info());
     }
     Ok(streams)
 }
