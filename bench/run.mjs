@@ -108,7 +108,7 @@ const sandboxSide = {
       const events = await window.sandbox.readAll({ direction: 'forwards', limit: total });
       const ms = performance.now() - started;
       window.__kept = events;
-      return { ms, count: events.length, first: events[0]?.position, last: events[events.length - 1]?.position };
+      return { ms, count: events.length, first: events[0]?.position, last: events[events.length - 1]?.position, samples: window.benchSamples(events) };
     }, total);
   },
   /**
@@ -186,9 +186,11 @@ async function repetition(rep) {
     add('firstScreen', 'sandbox', shown.at);
     screens.sandbox = shown.cells;
     add('memoryFirstScreen', 'sandbox', (await pageMemory(page)).total);
+    await addScripts(page, ['workload.js']);
     const read = await sandboxSide.wholeLog(page, N);
     check(read.count === N && read.first === 0 && read.last === N - 1, `the sandbox's whole-log read returned ${read.count} events, positions ${read.first}…${read.last}, expected ${N}, 0…${N - 1}`);
     add('wholeLog', 'sandbox', read.ms);
+    wholeLogAnswers.sandbox = read.samples;
     add('memoryWholeLog', 'sandbox', (await pageMemory(page)).total);
     await page.evaluate(() => { window.__kept = null; });
     const rebuilt = await sandboxSide.rebuild(page);
@@ -209,6 +211,7 @@ async function repetition(rep) {
     const read = await page.evaluate((db) => window.baseline.wholeLog(db, { keep: true }), dbName);
     check(read.count === N && read.first === 0 && read.last === N - 1, `the raw whole-log read returned ${read.count} events, positions ${read.first}…${read.last}, expected ${N}, 0…${N - 1}`);
     add('wholeLog', 'baseline', read.ms);
+    wholeLogAnswers.baseline = read.samples;
     add('memoryWholeLog', 'baseline', (await pageMemory(page)).total);
     await page.evaluate(() => { window.loaded = null; });
     const rebuilt = await page.evaluate(([db, batch]) => window.baseline.rebuild(db, batch), [dbName, READ_BATCH]);
@@ -217,6 +220,7 @@ async function repetition(rep) {
     await page.close();
   }));
   checkRebuildAnswers();
+  checkWholeLogAnswers();
   const differ = screens.sandbox.findIndex((row, i) => row !== screens.baseline[i]);
   check(differ < 0, `the first screens differ at row ${differ + 1}: sandbox "${screens.sandbox[differ]}", raw "${screens.baseline[differ]}"`);
 
@@ -244,6 +248,12 @@ async function repetition(rep) {
 }
 
 const rebuildAnswers = {};
+/** A few events of both whole-log reads: they must be the same events. */
+const wholeLogAnswers = {};
+function checkWholeLogAnswers() {
+  const { sandbox, baseline } = wholeLogAnswers;
+  check(JSON.stringify(sandbox) === JSON.stringify(baseline), `the whole-log reads differ: sandbox ${JSON.stringify(sandbox).slice(0, 300)}, raw ${JSON.stringify(baseline).slice(0, 300)}`);
+}
 /** Both first screens' rows (stream, category, version, count), in order. */
 const screens = {};
 /** Both rebuilds must have folded the same sum for the same streams. */
@@ -329,7 +339,7 @@ const results = {
     scenario('single', `single append, ${SINGLE.toLocaleString('en')} appends of 1 event (raw: the physical limit, one \`add\` of the event row per transaction)`, 'ms', atLeast(0.8), { perEvent: SINGLE }),
     scenario('singleFair', `single append, fair variant (raw: \`add\` of the event row + \`put\` of the stream row per transaction)`, 'ms', null, { perEvent: SINGLE }),
     scenario('firstScreen', `first screen of ${N.toLocaleString('en')} events (navigation start → the stream list's table in the DOM)`, 'ms', atLeast(0.8)),
-    scenario('wholeLog', `whole log read, ${N.toLocaleString('en')} events (\`readAll({ limit })\` forwards; raw: \`getAll()\`)`, 'ms', atLeast(0.8), { perEvent: N }),
+    scenario('wholeLog', `whole log read, ${N.toLocaleString('en')} events (\`readAll({ limit })\` forwards; raw: \`getAll()\` turned into the same RecordedEvents, data parsed; answers compared)`, 'ms', atLeast(0.8), { perEvent: N }),
     scenario('rebuild', `projection rebuild, foreachStream sum over ${N.toLocaleString('en')} events (raw: a worker reading IndexedDB in getAll batches of ${READ_BATCH.toLocaleString('en')}; sums checked equal)`, 'ms', atLeast(0.8), { perEvent: N }),
     scenario('memoryFirstScreen', 'memory after the first screen (gc\'d JS heap + wasm memory; raw: the first-screen page\'s gc\'d heap)', 'bytes', atMost(1.5)),
     scenario('memoryWholeLog', 'memory after the whole log read, the events kept (same measure)', 'bytes', null),

@@ -151,15 +151,31 @@
     return { batchedMs, singlesMs };
   }
 
-  /** A raw getAll() of the whole events store of a database a sandbox filled. */
+  /**
+   * The whole log as `readAll` gives it, the raw way: one getAll() of the
+   * events store of a database a sandbox filled, each row turned into the
+   * same RecordedEvent (`{ stream, version, position, id, type, data,
+   * metadata, created }`, data and metadata parsed, metadata null when
+   * absent). Returns a few events for run.mjs to compare with the sandbox's.
+   */
   async function wholeLog(dbName, { keep = false } = {}) {
     const db = await openExisting(dbName);
     const started = performance.now();
     const rows = await request(db.transaction(['events']).objectStore('events').getAll());
+    const events = rows.map((row) => ({
+      stream: row.stream,
+      version: row.version,
+      position: row.position,
+      id: row.id,
+      type: row.type,
+      data: JSON.parse(row.data),
+      metadata: row.metadata == null ? null : JSON.parse(row.metadata),
+      created: row.created,
+    }));
     const ms = performance.now() - started;
     db.close();
-    if (keep) window.loaded = rows;
-    return { ms, count: rows.length, first: rows[0]?.position, last: rows[rows.length - 1]?.position };
+    if (keep) window.loaded = events;
+    return { ms, count: events.length, first: events[0]?.position, last: events[events.length - 1]?.position, samples: window.benchSamples(events) };
   }
 
   /** One page of `$all` backwards from the end: a `prev` cursor, `limit` rows. */

@@ -71,5 +71,8 @@
     };
   }
 
+  /** The events both sides' whole-log reads are compared on: first, middle, last. */
+  window.benchSamples = (events) => [0, events.length >> 1, events.length - 1].map((i) => events[i]);
+
   window.benchScale = { event: scaleEvent, layout: scaleLayout, nameOf };
 })();
