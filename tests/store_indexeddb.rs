@@ -450,3 +450,68 @@ async fn a_soft_delete_by_another_connection_is_not_undone_by_a_stale_one() {
     first_tab.close();
     second_tab.close();
 }
+
+#[wasm_bindgen_test]
+async fn the_list_page_shows_what_another_connection_wrote_since() {
+    let name = "race/list-heads";
+    IndexedDbStore::delete(name).await.unwrap();
+    let first_tab = IndexedDbStore::open(name).await.unwrap();
+    let second_tab = IndexedDbStore::open(name).await.unwrap();
+    let everything = StreamSelection {
+        filter: String::new(),
+        include_system: true,
+        limit: 10,
+    };
+    let versions = |page: es_sandbox::core::StreamsPage<es_sandbox::core::StreamInfo>| {
+        page.streams
+            .into_iter()
+            .map(|s| (s.stream, s.version, s.count, s.truncate_before))
+            .collect::<Vec<_>>()
+    };
+    first_tab
+        .append(
+            "cart-1",
+            one("Created", "00000000-0000-4000-8000-0000000000c1"),
+            ExpectedVersion::Any,
+        )
+        .await
+        .unwrap();
+    // The first tab knows cart-1's head from its own append, and the list
+    // uses it; the second tab's append and soft delete must show all the same.
+    assert_eq!(
+        versions(first_tab.streams_page(&everything).await.unwrap()),
+        [("cart-1".to_string(), 0, 1, 0)]
+    );
+    second_tab
+        .append(
+            "cart-1",
+            one("Added", "00000000-0000-4000-8000-0000000000c2"),
+            ExpectedVersion::Exact(0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        versions(first_tab.streams_page(&everything).await.unwrap()),
+        [("cart-1".to_string(), 1, 2, 0)]
+    );
+    second_tab.soft_delete("cart-1").await.unwrap();
+    let after_delete = versions(first_tab.streams_page(&everything).await.unwrap());
+    assert_eq!(
+        after_delete,
+        [("$$cart-1".to_string(), 0, 1, 0)],
+        "cart-1 left the list"
+    );
+    // And the first tab's next append, from heads the list refreshed,
+    // undeletes cart-1 rather than overwriting anything.
+    let undeleted = first_tab
+        .append(
+            "cart-1",
+            one("Added", "00000000-0000-4000-8000-0000000000c3"),
+            ExpectedVersion::Any,
+        )
+        .await
+        .unwrap();
+    assert_eq!(undeleted.next_expected_version, 2);
+    first_tab.close();
+    second_tab.close();
+}

@@ -274,16 +274,15 @@ impl IndexedDbStore {
         Ok(())
     }
 
-    /// The slow path read the log's true end: if another connection moved
-    /// it, every cached stream head may be stale (a soft delete changes a
-    /// row without changing its version), so they are all forgotten.
-    fn observe_next_position(&self, next_position: u64) {
+    /// A read saw the log's true end: if another connection moved it,
+    /// every cached stream head may be stale (a soft delete changes a row
+    /// without changing its version), so they are all forgotten, and the
+    /// cache starts again from that end.
+    pub(super) fn observe_next_position(&self, next_position: u64) {
         let mut heads = self.heads.borrow_mut();
-        if heads
-            .next_position
-            .is_some_and(|cached| cached != next_position)
-        {
+        if heads.next_position != Some(next_position) {
             heads.streams.clear();
+            heads.next_position = Some(next_position);
         }
     }
 
@@ -293,7 +292,34 @@ impl IndexedDbStore {
         heads.streams.insert(row.info.stream.clone(), Some(row));
     }
 
-    fn remember_read(&self, stream: &str, next_position: u64, head: Option<StoredStream>) {
+    /// `stream`'s head as this connection last saw it, when that is still
+    /// the truth: the log ends at `next_position`, where this connection
+    /// left it, so no other connection has written since (a soft delete
+    /// writes at the end too). Call [`Self::observe_next_position`] first.
+    pub(super) fn current_head(&self, stream: &str, next_position: u64) -> Option<StoredStream> {
+        let heads = self.heads.borrow();
+        if heads.next_position != Some(next_position) {
+            return None;
+        }
+        heads.streams.get(stream).cloned().flatten()
+    }
+
+    /// A read saw `stream`'s head with the log ending at `next_position`.
+    /// Kept only while the cache is at that same end: an append of this
+    /// connection's own may have moved it while the read was under way.
+    pub(super) fn remember_seen(&self, stream: &str, next_position: u64, head: StoredStream) {
+        let mut heads = self.heads.borrow_mut();
+        if heads.next_position == Some(next_position) {
+            heads.streams.insert(stream.to_string(), Some(head));
+        }
+    }
+
+    pub(super) fn remember_read(
+        &self,
+        stream: &str,
+        next_position: u64,
+        head: Option<StoredStream>,
+    ) {
         let mut heads = self.heads.borrow_mut();
         heads.next_position = Some(next_position);
         heads.streams.insert(stream.to_string(), head);

@@ -10,8 +10,8 @@ use std::future::IntoFuture;
 use idb::{CursorDirection, KeyRange, Query};
 use wasm_bindgen::JsValue;
 
-use super::append::next_position;
-use super::heads::{last_event, lookup_head, lookup_last_event};
+use super::append::{last_key_lookup, next_position, position_after};
+use super::heads::{last_event, lookup_head, lookup_last_event, HeadLookup};
 use super::schema::{
     BY_CATEGORY, BY_CORRELATION, BY_FIRST_POSITION, BY_STREAM_VERSION, BY_TRUNCATION,
 };
@@ -102,6 +102,10 @@ impl IndexedDbStore {
         let streams = transaction
             .object_store(STREAMS_STORE)
             .map_err(storage_error)?;
+        let events = transaction
+            .object_store(EVENTS_STORE)
+            .map_err(storage_error)?;
+        let last_key = last_key_lookup(&events)?;
         let names = streams
             .index(BY_FIRST_POSITION)
             .map_err(storage_error)?
@@ -116,6 +120,9 @@ impl IndexedDbStore {
             .get_all_keys(Some(Query::KeyRange(soft_deleted)), None)
             .map_err(storage_error)?
             .into_future();
+        // Awaited in the order issued (see `append_after_reading_heads`).
+        let next_position = position_after(last_key.await.map_err(storage_error)?)?;
+        self.observe_next_position(next_position);
         let names = names.await.map_err(storage_error)?;
         let deleted: HashSet<String> = deleted
             .await
@@ -129,20 +136,32 @@ impl IndexedDbStore {
             .filter(|name| !deleted.contains(name))
             .collect();
         let page = selection.page(live, |name| name);
-        let by_version = transaction
-            .object_store(EVENTS_STORE)
-            .map_err(storage_error)?
-            .index(BY_STREAM_VERSION)
-            .map_err(storage_error)?;
-        let lookups = page
+        // The heads this connection knows are the truth while the log ends
+        // where it left it; only the others are read. A tab appending in a
+        // loop then refreshes its list without a head read of its own.
+        let by_version = events.index(BY_STREAM_VERSION).map_err(storage_error)?;
+        let heads = page
             .streams
             .iter()
-            .map(|name| lookup_head(&streams, &by_version, name))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut rows = Vec::with_capacity(lookups.len());
-        for lookup in lookups {
+            .map(|name| match self.current_head(name, next_position) {
+                Some(known) => Ok(Head::Known(known)),
+                None => lookup_head(&streams, &by_version, name).map(Head::Lookup),
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut rows = Vec::with_capacity(heads.len());
+        for (name, head) in page.streams.iter().zip(heads) {
+            let head = match head {
+                Head::Known(known) => Some(known),
+                Head::Lookup(lookup) => {
+                    let head = lookup.head().await?;
+                    if let Some(head) = &head {
+                        self.remember_seen(name, next_position, head.clone());
+                    }
+                    head
+                }
+            };
             // Every name came from a row of this transaction.
-            if let Some(head) = lookup.head().await? {
+            if let Some(head) = head {
                 rows.push(head.into_info());
             }
         }
@@ -384,4 +403,10 @@ async fn with_heads(
         streams.push(row.with_last_event(version, created).into_info());
     }
     Ok(streams)
+}
+
+/// A page stream's head: known to this connection, or being read.
+enum Head {
+    Known(StoredStream),
+    Lookup(HeadLookup),
 }
