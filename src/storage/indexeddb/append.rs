@@ -289,7 +289,7 @@ impl IndexedDbStore {
     fn remember(&self, next_position: u64, row: StoredStream) {
         let mut heads = self.heads.borrow_mut();
         heads.next_position = Some(next_position);
-        heads.streams.insert(row.info.stream.clone(), Some(row));
+        heads.insert(row.info.stream.clone(), Some(row));
     }
 
     /// `stream`'s head as this connection last saw it, when that is still
@@ -310,7 +310,7 @@ impl IndexedDbStore {
     pub(super) fn remember_seen(&self, stream: &str, next_position: u64, head: StoredStream) {
         let mut heads = self.heads.borrow_mut();
         if heads.next_position == Some(next_position) {
-            heads.streams.insert(stream.to_string(), Some(head));
+            heads.insert(stream.to_string(), Some(head));
         }
     }
 
@@ -322,7 +322,7 @@ impl IndexedDbStore {
     ) {
         let mut heads = self.heads.borrow_mut();
         heads.next_position = Some(next_position);
-        heads.streams.insert(stream.to_string(), head);
+        heads.insert(stream.to_string(), head);
     }
 }
 
@@ -353,6 +353,21 @@ pub(super) struct KnownHeads {
     next_position: Option<u64>,
     /// `Some(None)`: the stream was seen not to exist.
     streams: HashMap<String, Option<StoredStream>>,
+}
+
+/// How many streams' heads a connection keeps: about 330 bytes each, so a
+/// sandbox of a million streams cannot grow the page by hundreds of MB.
+/// Past it the cache starts over; a head it forgot costs one trip through
+/// the slow path.
+const KNOWN_HEADS_LIMIT: usize = 10_000;
+
+impl KnownHeads {
+    fn insert(&mut self, stream: String, head: Option<StoredStream>) {
+        if self.streams.len() >= KNOWN_HEADS_LIMIT && !self.streams.contains_key(&stream) {
+            self.streams.clear();
+        }
+        self.streams.insert(stream, head);
+    }
 }
 
 /// The two stores every write touches.
