@@ -515,3 +515,46 @@ async fn the_list_page_shows_what_another_connection_wrote_since() {
     first_tab.close();
     second_tab.close();
 }
+
+#[wasm_bindgen_test]
+async fn a_soft_delete_after_another_connections_write_forgets_the_stale_heads() {
+    let name = "race/delete-after-foreign-write";
+    IndexedDbStore::delete(name).await.unwrap();
+    let first_tab = IndexedDbStore::open(name).await.unwrap();
+    let second_tab = IndexedDbStore::open(name).await.unwrap();
+    for (stream, id) in [
+        ("s-1", "00000000-0000-4000-8000-0000000000d1"),
+        ("t-1", "00000000-0000-4000-8000-0000000000d2"),
+    ] {
+        first_tab
+            .append(stream, one("Created", id), ExpectedVersion::NoStream)
+            .await
+            .unwrap();
+    }
+    // The second tab hides s-1; then the first tab's own soft delete of t-1
+    // reads a log end it did not leave, so its cached s-1 head is stale.
+    second_tab.soft_delete("s-1").await.unwrap();
+    first_tab.soft_delete("t-1").await.unwrap();
+    // Appending to s-1 from the first tab must undelete it (only the new
+    // event shows), not land unseen behind the second tab's `$tb`.
+    first_tab
+        .append(
+            "s-1",
+            one("Reopened", "00000000-0000-4000-8000-0000000000d3"),
+            ExpectedVersion::Exact(0),
+        )
+        .await
+        .unwrap();
+    let shown: Vec<(u64, String)> = second_tab
+        .read_stream("s-1", ReadRequest::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.version, e.event_type))
+        .collect();
+    assert_eq!(shown, [(1, "Reopened".to_string())]);
+    let row = second_tab.stream("s-1").await.unwrap().unwrap();
+    assert_eq!((row.version, row.count, row.truncate_before), (1, 1, 1));
+    first_tab.close();
+    second_tab.close();
+}

@@ -10,7 +10,7 @@ use super::cursor::use_cursor;
 use super::latest::use_latest_read;
 use super::route::Route;
 use super::{run, use_sandbox, Revision};
-use crate::core::{StoreError, StreamSelection};
+use crate::core::{StoreError, StreamInfo, StreamSelection};
 use crate::service::Cursor;
 
 /// How many rows the list renders at first, and adds per "Show more": a
@@ -53,7 +53,7 @@ pub fn stream_list() -> Html {
         )
     };
 
-    let ((read_for, _), page) = match streams.answer.as_deref() {
+    let ((read_for, read_selection), page) = match streams.answer.as_deref() {
         None => return html! { <p class="muted">{ "Loading…" }</p> },
         Some((_, Err(message))) => {
             return html! { <p class="error-banner" role="alert">{ message }</p> }
@@ -62,9 +62,18 @@ pub fn stream_list() -> Html {
         Some((key, Ok(page))) => (key, page),
     };
     let read_for = *read_for;
+    // Until the read for a new filter returns, the rows it rules out leave
+    // at once; the rest of its answer is still to come.
+    let settled = *read_selection == selection;
+    let rows: Vec<&StreamInfo> = page
+        .streams
+        .iter()
+        .filter(|row| selection.admits(&row.stream))
+        .collect();
     let on_filter = {
-        let filter = filter.clone();
+        let (filter, shown) = (filter.clone(), shown.clone());
         Callback::from(move |e: InputEvent| {
+            shown.set(ROWS_PER_PAGE);
             filter.set(
                 e.target_unchecked_into::<web_sys::HtmlInputElement>()
                     .value(),
@@ -105,6 +114,8 @@ pub fn stream_list() -> Html {
             </div>
             if page.total == 0 {
                 <p class="muted">{ "No streams yet at this point." }</p>
+            } else if rows.is_empty() && !settled {
+                <p class="muted">{ "Filtering…" }</p>
             } else if page.matching == 0 {
                 <p class="muted">{ "No stream matches the filter." }</p>
             } else {
@@ -119,9 +130,7 @@ pub fn stream_list() -> Html {
                         </tr>
                     </thead>
                     <tbody>
-                        // Until the read for a new filter returns, the rows
-                        // it rules out leave at once.
-                        { for page.streams.iter().filter(|row| selection.admits(&row.stream)).map(|row| html! {
+                        { for rows.iter().map(|row| html! {
                             <tr key={row.stream.clone()}>
                                 <td><a href={Route::Stream(row.stream.clone()).href()}>{ &row.stream }</a></td>
                                 <td>{ row.category.as_deref().unwrap_or_default() }</td>

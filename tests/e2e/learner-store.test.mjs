@@ -304,15 +304,18 @@ test('a sandbox of many streams lists the latest hundred and shows more on reque
       await window.sandbox.append(`item-${i}`, { type: 'Listed', data: { i } });
     }
   });
+  await page.evaluate(() => window.sandbox.append('item-0', { type: 'Listed', data: { again: true } }));
   await reload(page);
   const rows = page.locator('table.streams tbody tr');
   await eventually(async () => assert.equal(await rows.count(), 100));
-  // Most recently changed first: the last appended leads, the first thirty wait.
+  // Newest first: the last created leads, the first thirty wait, and an
+  // append to the oldest does not move it.
   assert.equal((await rowTexts(page, 'table.streams'))[0][0], 'item-129');
   assert.match(await page.locator('.more').innerText(), /100 of 130 streams shown/);
   await page.getByRole('button', { name: 'Show 30 more' }).click();
   await eventually(async () => assert.equal(await rows.count(), 130));
-  assert.equal((await rowTexts(page, 'table.streams'))[129][0], 'item-0');
+  const last = (await rowTexts(page, 'table.streams'))[129];
+  assert.deepEqual([last[0], last[2], last[3]], ['item-0', '1', '2'], 'item-0 stays last, at version 1');
   assert.equal(await page.locator('.more').count(), 0, 'nothing left to show');
   assert.deepEqual(errors, []);
   await context.close();

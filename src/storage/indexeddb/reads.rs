@@ -88,8 +88,9 @@ impl IndexedDbStore {
         with_heads(&transaction, rows).await
     }
 
-    /// One page of the list. The names come from the `first_position`
-    /// index's keys, already in order of creation, and the soft-deleted
+    /// One page of the list. The names come from `getAllKeys` on the
+    /// `first_position` index (the rows' primary keys, in index order, so
+    /// already in order of creation), and the soft-deleted
     /// ones from the sparse `truncate_before` index: a sandbox of ten
     /// thousand streams costs ten thousand short strings, not rows. Only the
     /// page's rows and heads are read. (Every row has had `firstPosition`

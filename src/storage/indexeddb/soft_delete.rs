@@ -26,6 +26,8 @@ impl IndexedDbStore {
         let row_lookup = lookup_head(&streams, &by_version, stream)?;
         let metadata_lookup = lookup_head(&streams, &by_version, &metadata_stream)?;
         let next_position = position_after(last_key.await.map_err(storage_error)?)?;
+        // Another connection may have written since this one cached heads.
+        self.observe_next_position(next_position);
         let row = row_lookup.head().await?;
         let metadata_row = metadata_lookup.head().await?;
         let created = iso8601_from_millis(js_sys::Date::now() as i64);
