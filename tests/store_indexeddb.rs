@@ -232,14 +232,7 @@ async fn a_database_written_at_schema_v1_opens_with_all_of_it_at_v5() {
             (2, "order-1", 1, r#"{"n":2}"#)
         ]
     );
-    let streams: Vec<String> = store
-        .streams()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.stream)
-        .collect();
-    assert_eq!(streams, ["order-1", "order-2"]);
+    assert_eq!(conformance::listed(&store).await, ["order-1", "order-2"]);
     let placed = store
         .read_by_type("OrderPlaced", ReadRequest::default())
         .await

@@ -90,11 +90,6 @@ pub struct StoredStream {
 }
 
 impl StoredStream {
-    /// The public row.
-    pub fn into_info(self) -> StreamInfo {
-        self.info
-    }
-
     /// What the `streams` store keeps of it.
     pub fn row(&self) -> StreamRow {
         StreamRow {
@@ -236,7 +231,7 @@ mod tests {
             "created": "t0", "updated": "t1", "truncateBefore": 0, "firstPosition": 3
         }))
         .unwrap();
-        let info = old.with_last_event(4, "t4".into()).into_info();
+        let info = old.with_last_event(4, "t4".into()).info;
         assert_eq!(info.category, None);
         assert_eq!(
             (info.version, info.count, info.updated.as_str()),

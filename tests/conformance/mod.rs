@@ -141,6 +141,17 @@ async fn everything(store: &impl EventStore) -> Vec<RecordedEvent> {
         .expect("read $all")
 }
 
+/// The names `streams()` lists, in its order.
+pub async fn listed(store: &impl EventStore) -> Vec<String> {
+    store
+        .streams()
+        .await
+        .expect("list the streams")
+        .into_iter()
+        .map(|s| s.stream)
+        .collect()
+}
+
 fn assert_conflict(
     result: Result<AppendResult, StoreError>,
     expected: ExpectedVersion,

@@ -31,14 +31,7 @@ pub async fn a_soft_deleted_stream_is_not_found_and_continues_its_versions(
         .await
         .unwrap_err();
     assert_eq!(error.name(), "StreamNotFound");
-    let listed: Vec<String> = store
-        .streams()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.stream)
-        .collect();
-    assert_eq!(listed, ["other", "$$report-1"]);
+    assert_eq!(listed(store).await, ["other", "$$report-1"]);
     let row = store.stream("report-1").await.unwrap().unwrap();
     assert_eq!(
         (row.version, row.count, row.truncate_before),

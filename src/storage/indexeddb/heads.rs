@@ -57,7 +57,7 @@ impl HeadLookup {
 
 /// Issues the read of `stream`'s last event: one step of a reverse cursor
 /// over its entries of the `[stream, version]` index.
-pub(super) fn lookup_last_event(
+fn lookup_last_event(
     by_version: &Index,
     stream: &str,
 ) -> Result<OpenCursorStoreRequestFuture, StoreError> {
@@ -71,11 +71,8 @@ pub(super) fn lookup_last_event(
 /// What [`lookup_last_event`] found: the version and `created` of the
 /// stream's last event (a stream with a row has one). Only those two fields
 /// cross into wasm, not the event's data: the list reads a hundred of these
-/// on every refresh.
-pub(super) fn last_event(
-    found: Option<idb::Cursor>,
-    stream: &str,
-) -> Result<(u64, String), StoreError> {
+/// on every refresh it cannot answer from known heads.
+fn last_event(found: Option<idb::Cursor>, stream: &str) -> Result<(u64, String), StoreError> {
     let damaged = || {
         StoreError::Storage(format!(
             "the stream {stream} has a row but no readable last event; the database is damaged"

@@ -11,7 +11,7 @@ use idb::{CursorDirection, KeyRange, Query};
 use wasm_bindgen::JsValue;
 
 use super::append::{last_key_lookup, next_position, position_after};
-use super::heads::{last_event, lookup_head, lookup_last_event, HeadLookup};
+use super::heads::{lookup_head, HeadLookup};
 use super::schema::{
     BY_CATEGORY, BY_CORRELATION, BY_FIRST_POSITION, BY_STREAM_VERSION, BY_TRUNCATION,
 };
@@ -38,10 +38,7 @@ impl IndexedDbStore {
             .index(BY_STREAM_VERSION)
             .map_err(storage_error)?;
         let head = lookup_head(&streams, &by_version, stream)?.head().await?;
-        let Some(row) = head
-            .map(StoredStream::into_info)
-            .filter(|row| !row.is_deleted())
-        else {
+        let Some(row) = head.map(|head| head.info).filter(|row| !row.is_deleted()) else {
             return Err(StoreError::StreamNotFound {
                 stream: stream.to_string(),
             });
@@ -84,73 +81,58 @@ impl IndexedDbStore {
     /// Every stream with visible events, in order of creation, with heads.
     pub(super) async fn stream_rows(&self) -> Result<Vec<StreamInfo>, StoreError> {
         let transaction = self.read_transaction(&[STREAMS_STORE, EVENTS_STORE])?;
-        let rows = live_stream_rows(&transaction).await?;
-        with_heads(&transaction, rows).await
+        let (names, next_position) = live_stream_names(&transaction).await?;
+        self.observe_next_position(next_position);
+        self.heads_of(&transaction, &names, next_position).await
     }
 
-    /// One page of the list. The names come from `getAllKeys` on the
-    /// `first_position` index (the rows' primary keys, in index order, so
-    /// already in order of creation), and the soft-deleted
-    /// ones from the sparse `truncate_before` index: a sandbox of ten
-    /// thousand streams costs ten thousand short strings, not rows. Only the
-    /// page's rows and heads are read. (Every row has had `firstPosition`
-    /// since the first schema, so the index misses none.)
+    /// One page of the list: the selection picks it from the names, and
+    /// only its streams' heads are read.
     pub(super) async fn stream_rows_page(
         &self,
         selection: &StreamSelection,
     ) -> Result<StreamsPage<StreamInfo>, StoreError> {
         let transaction = self.read_transaction(&[STREAMS_STORE, EVENTS_STORE])?;
+        let (names, next_position) = live_stream_names(&transaction).await?;
+        self.observe_next_position(next_position);
+        let page = selection.page(names, |name| name);
+        Ok(StreamsPage {
+            streams: self
+                .heads_of(&transaction, &page.streams, next_position)
+                .await?,
+            matching: page.matching,
+            total: page.total,
+        })
+    }
+
+    /// The heads of `names`, with the log ending at `next_position`. The
+    /// heads this connection knows are the truth while the log ends where
+    /// it left it; only the others are read (row and last event), every
+    /// read issued before any is awaited. A tab appending in a loop then
+    /// refreshes its list without a head read of its own.
+    async fn heads_of(
+        &self,
+        transaction: &idb::Transaction,
+        names: &[String],
+        next_position: u64,
+    ) -> Result<Vec<StreamInfo>, StoreError> {
         let streams = transaction
             .object_store(STREAMS_STORE)
             .map_err(storage_error)?;
-        let events = transaction
+        let by_version = transaction
             .object_store(EVENTS_STORE)
+            .map_err(storage_error)?
+            .index(BY_STREAM_VERSION)
             .map_err(storage_error)?;
-        let last_key = last_key_lookup(&events)?;
-        let names = streams
-            .index(BY_FIRST_POSITION)
-            .map_err(storage_error)?
-            .get_all_keys(None, None)
-            .map_err(storage_error)?
-            .into_future();
-        let soft_deleted = KeyRange::lower_bound(&JsValue::from_f64(SOFT_DELETED as f64), None)
-            .map_err(storage_error)?;
-        let deleted = streams
-            .index(BY_TRUNCATION)
-            .map_err(storage_error)?
-            .get_all_keys(Some(Query::KeyRange(soft_deleted)), None)
-            .map_err(storage_error)?
-            .into_future();
-        // Awaited in the order issued (see `append_after_reading_heads`).
-        let next_position = position_after(last_key.await.map_err(storage_error)?)?;
-        self.observe_next_position(next_position);
-        let names = names.await.map_err(storage_error)?;
-        let deleted: HashSet<String> = deleted
-            .await
-            .map_err(storage_error)?
-            .into_iter()
-            .filter_map(|key| key.as_string())
-            .collect();
-        let live: Vec<String> = names
-            .into_iter()
-            .filter_map(|key| key.as_string())
-            .filter(|name| !deleted.contains(name))
-            .collect();
-        let page = selection.page(live, |name| name);
-        // The heads this connection knows are the truth while the log ends
-        // where it left it; only the others are read. A tab appending in a
-        // loop then refreshes its list without a head read of its own.
-        let by_version = events.index(BY_STREAM_VERSION).map_err(storage_error)?;
-        let heads = page
-            .streams
+        let heads = names
             .iter()
             .map(|name| match self.current_head(name, next_position) {
                 Some(known) => Ok(Head::Known(known)),
                 None => lookup_head(&streams, &by_version, name).map(Head::Lookup),
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let mut rows = Vec::with_capacity(heads.len());
-        for (name, head) in page.streams.iter().zip(heads) {
+        let mut infos = Vec::with_capacity(heads.len());
+        for (name, head) in names.iter().zip(heads) {
             let head = match head {
                 Head::Known(known) => Some(known),
                 Head::Lookup(lookup) => {
@@ -163,14 +145,10 @@ impl IndexedDbStore {
             };
             // Every name came from a row of this transaction.
             if let Some(head) = head {
-                rows.push(head.into_info());
+                infos.push(head.info);
             }
         }
-        Ok(StreamsPage {
-            streams: rows,
-            matching: page.matching,
-            total: page.total,
-        })
+        Ok(infos)
     }
 
     pub(super) async fn stream_row(&self, stream: &str) -> Result<Option<StreamInfo>, StoreError> {
@@ -183,7 +161,7 @@ impl IndexedDbStore {
             .object_store(STREAMS_STORE)
             .map_err(storage_error)?;
         let head = lookup_head(&streams, &by_version, stream)?.head().await?;
-        Ok(head.map(StoredStream::into_info))
+        Ok(head.map(|head| head.info))
     }
 
     /// The correlation's events are few (one piece of work), so they are
@@ -364,49 +342,55 @@ impl IndexedDbStore {
     }
 }
 
-/// Every `streams` row but the soft-deleted ones, in order of creation.
-async fn live_stream_rows(transaction: &idb::Transaction) -> Result<Vec<StreamRow>, StoreError> {
-    let rows = transaction
-        .object_store(STREAMS_STORE)
-        .map_err(storage_error)?
-        .get_all(None, None)
-        .map_err(storage_error)?
-        .await
-        .map_err(storage_error)?;
-    let mut rows = rows
-        .into_iter()
-        .map(from_js::<StreamRow>)
-        .filter(|row| !row.as_ref().is_ok_and(StreamRow::is_soft_deleted))
-        .collect::<Result<Vec<_>, _>>()?;
-    // The object store is ordered by name.
-    rows.sort_unstable_by_key(|row| row.first_position);
-    Ok(rows)
-}
-
-/// `rows` with their heads, every last-event read issued before any is
-/// awaited.
-async fn with_heads(
+/// The names of every stream but the soft-deleted ones, in order of
+/// creation, and where the log ends. The names are `getAllKeys` on the
+/// `first_position` index (the rows' primary keys, in index order), the
+/// soft-deleted ones those the sparse `truncate_before` index holds at
+/// [`SOFT_DELETED`]: a sandbox of ten thousand streams costs ten thousand
+/// short strings, not rows. (Every row has had `firstPosition` since the
+/// first schema, so the index misses none.)
+async fn live_stream_names(
     transaction: &idb::Transaction,
-    rows: Vec<StreamRow>,
-) -> Result<Vec<StreamInfo>, StoreError> {
-    let by_version = transaction
-        .object_store(EVENTS_STORE)
-        .map_err(storage_error)?
-        .index(BY_STREAM_VERSION)
+) -> Result<(Vec<String>, u64), StoreError> {
+    let streams = transaction
+        .object_store(STREAMS_STORE)
         .map_err(storage_error)?;
-    let lookups = rows
-        .iter()
-        .map(|row| lookup_last_event(&by_version, &row.stream))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut streams = Vec::with_capacity(rows.len());
-    for (row, lookup) in rows.into_iter().zip(lookups) {
-        let (version, created) = last_event(lookup.await.map_err(storage_error)?, &row.stream)?;
-        streams.push(row.with_last_event(version, created).into_info());
-    }
-    Ok(streams)
+    let events = transaction
+        .object_store(EVENTS_STORE)
+        .map_err(storage_error)?;
+    let last_key = last_key_lookup(&events)?;
+    let names = streams
+        .index(BY_FIRST_POSITION)
+        .map_err(storage_error)?
+        .get_all_keys(None, None)
+        .map_err(storage_error)?
+        .into_future();
+    let soft_deleted = KeyRange::lower_bound(&JsValue::from_f64(SOFT_DELETED as f64), None)
+        .map_err(storage_error)?;
+    let deleted = streams
+        .index(BY_TRUNCATION)
+        .map_err(storage_error)?
+        .get_all_keys(Some(Query::KeyRange(soft_deleted)), None)
+        .map_err(storage_error)?
+        .into_future();
+    // Awaited in the order issued (see `append_after_reading_heads`).
+    let next_position = position_after(last_key.await.map_err(storage_error)?)?;
+    let names = names.await.map_err(storage_error)?;
+    let deleted: HashSet<String> = deleted
+        .await
+        .map_err(storage_error)?
+        .into_iter()
+        .filter_map(|key| key.as_string())
+        .collect();
+    let live = names
+        .into_iter()
+        .filter_map(|key| key.as_string())
+        .filter(|name| !deleted.contains(name))
+        .collect();
+    Ok((live, next_position))
 }
 
-/// A page stream's head: known to this connection, or being read.
+/// A listed stream's head: known to this connection, or being read.
 enum Head {
     Known(StoredStream),
     Lookup(HeadLookup),
