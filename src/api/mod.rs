@@ -11,6 +11,7 @@
 mod args;
 mod methods;
 mod results;
+mod sandboxes;
 mod travel;
 
 use std::cell::RefCell;
@@ -55,7 +56,7 @@ impl ApiInstaller {
         let _observed = ready.catch(&observe);
         // It must outlive the promise, which lives as long as the page.
         observe.forget();
-        let methods: [(&str, Method); 26] = [
+        let methods: [(&str, Method); 32] = [
             ("append", append),
             ("readStream", read_stream),
             ("readAll", read_all),
@@ -82,6 +83,12 @@ impl ApiInstaller {
             ("cursor", travel::cursor),
             ("travelTo", travel::travel_to),
             ("positionAt", travel::position_at),
+            ("sandboxes", sandboxes::sandboxes),
+            ("createSandbox", sandboxes::create),
+            ("useSandbox", sandboxes::use_sandbox),
+            ("deleteSandbox", sandboxes::delete),
+            ("lock", sandboxes::lock),
+            ("unlock", sandboxes::unlock),
         ];
         for (name, method) in methods {
             let ready = ready.clone();

@@ -41,6 +41,9 @@ pub enum StoreError {
     /// sample) is asked of one that has events: mixed with them, it would
     /// teach nothing and might clash with them.
     SandboxNotEmpty { events: u64 },
+    /// Occurs when an append or import is asked of a sandbox a facilitator
+    /// locked read-only.
+    SandboxLocked { sandbox: String },
     /// Occurs when the browser's storage fails: quota, an aborted
     /// transaction. Nothing of the failed call was written.
     Storage(String),
@@ -61,6 +64,7 @@ impl StoreError {
             StoreError::MaximumAppendSizeExceeded { .. } => "MaximumAppendSizeExceeded",
             StoreError::InvalidArgument(_) => "InvalidArgument",
             StoreError::SandboxNotEmpty { .. } => "SandboxNotEmpty",
+            StoreError::SandboxLocked { .. } => "SandboxLocked",
             StoreError::Storage(_) => "StorageError",
             StoreError::Unavailable(_) => "SandboxUnavailable",
         }
@@ -103,6 +107,10 @@ impl fmt::Display for StoreError {
                 if *events == 1 { "" } else { "s" }
             ),
             StoreError::Storage(message) => write!(f, "storage failed: {message}"),
+            StoreError::SandboxLocked { sandbox } => write!(
+                f,
+                "the sandbox {sandbox:?} is locked read-only, so nothing can be appended to it; unlock it first (the lock button in the header, or sandbox.unlock())"
+            ),
             StoreError::Unavailable(message) => f.write_str(message),
         }
     }

@@ -14,6 +14,7 @@ pub mod metadata;
 pub mod pretty;
 pub mod projection;
 pub mod read;
+pub mod sandbox_name;
 pub mod soft_delete;
 pub mod time;
 

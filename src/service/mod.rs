@@ -13,6 +13,7 @@ use std::rc::{Rc, Weak};
 
 use crate::core::event::{uuid_v4_from_bytes, validate_batch, InputEvent, ResolvedEvent};
 use crate::core::projection::SystemProjection;
+use crate::core::sandbox_name::database_name;
 use crate::core::{
     AppendResult, ExpectedVersion, ReadRequest, RecordedEvent, StoreError, StreamInfo,
     StreamSelection, StreamsPage,
@@ -22,6 +23,8 @@ use crate::sample::{SampleEvent, BANK_ACCOUNTS};
 use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
 use crate::storage::{find_cause, last_position, EventStore};
 
+pub mod sandboxes;
+mod tabs;
 mod travel;
 pub use travel::Cursor;
 
@@ -34,6 +37,10 @@ pub enum Change {
     },
     /// A projection's status, progress or states moved.
     ProjectionChanged { name: String },
+    /// Another tab of this sandbox appended, up to `position`.
+    AppendedElsewhere { position: u64 },
+    /// This tab or another locked or unlocked the sandbox.
+    LockChanged { locked: bool },
     /// The time-travel cursor moved.
     CursorMoved { cursor: Cursor },
     /// The sandbox was closed under this page: a newer build opened it in
@@ -52,6 +59,7 @@ pub struct Sandbox {
     next_listener: Cell<u64>,
     closed: RefCell<Option<String>>,
     cursor: Cell<Cursor>,
+    tabs: RefCell<Option<tabs::Tabs>>,
 }
 
 /// Keeps a listener registered until it is dropped.
@@ -81,18 +89,18 @@ impl Sandbox {
         // The sandbox does not exist yet when the store opens; a close that
         // comes later reaches it through this slot.
         let slot: Rc<RefCell<Weak<Sandbox>>> = Rc::default();
-        let closed_early = Rc::new(Cell::new(false));
+        let closed_early: Rc<Cell<Option<bool>>> = Rc::default();
         let (closing, early) = (Rc::clone(&slot), Rc::clone(&closed_early));
         let watch = OpenWatch {
             on_blocked: Some(Box::new(on_blocked)),
-            on_closed: Some(Box::new(move || match closing.borrow().upgrade() {
-                Some(sandbox) => sandbox.closed_under_us(),
+            on_closed: Some(Box::new(move |deleted| match closing.borrow().upgrade() {
+                Some(sandbox) => sandbox.closed_under_us(deleted),
                 // Closed while the projections were still loading.
-                None => early.set(true),
+                None => early.set(Some(deleted)),
             })),
         };
         let store = Rc::new(IndexedDbStore::open_watched(&database, watch).await?);
-        let projections = ProjectionHost::start(Rc::clone(&store), database).await?;
+        let projections = ProjectionHost::start(Rc::clone(&store), database.clone()).await?;
         let sandbox = Rc::new(Sandbox {
             name: name.to_string(),
             store,
@@ -101,10 +109,12 @@ impl Sandbox {
             next_listener: Cell::new(0),
             closed: RefCell::default(),
             cursor: Cell::default(),
+            tabs: RefCell::default(),
         });
+        sandbox.listen_to_other_tabs(&database);
         *slot.borrow_mut() = Rc::downgrade(&sandbox);
-        if closed_early.get() {
-            sandbox.closed_under_us();
+        if let Some(deleted) = closed_early.get() {
+            sandbox.closed_under_us(deleted);
         }
         // Weak: the host lives inside the sandbox it reports to.
         let weak = Rc::downgrade(&sandbox);
@@ -128,11 +138,22 @@ impl Sandbox {
         &self.name
     }
 
-    /// A newer build took the database: projections stop where they are
-    /// (their rows are as last saved) and the page is told.
-    fn closed_under_us(&self) {
+    /// A newer build took the database, or another tab deleted the
+    /// sandbox: projections stop where they are (their rows are as last
+    /// saved) and the page is told.
+    fn closed_under_us(&self, deleted: bool) {
+        self.release(if deleted {
+            "Another tab deleted this sandbox, so this tab let go of it. Reload to start it again empty, or open another sandbox."
+        } else {
+            "A newer version of es-sandbox opened this sandbox in another tab, so this tab let go of it. Reload this page to continue."
+        });
+    }
+
+    /// Lets go of the database: nothing more is read or written from this
+    /// page, and it says why.
+    fn release(&self, reason: &str) {
+        self.store.close();
         self.projections.close();
-        let reason = "A newer version of es-sandbox opened this sandbox in another tab, so this tab let go of it. Reload this page to continue.";
         *self.closed.borrow_mut() = Some(reason.to_string());
         self.announce(Change::Closed {
             reason: reason.into(),
@@ -160,6 +181,11 @@ impl Sandbox {
     }
 
     fn announce(&self, change: Change) {
+        if let Change::Appended { result, .. } = &change {
+            self.tell_other_tabs(&tabs::TabNews::Appended {
+                position: result.position,
+            });
+        }
         // Listeners may subscribe or unsubscribe while being told; call a copy.
         let listeners: Vec<Listener> = self
             .listeners
@@ -199,6 +225,7 @@ impl Sandbox {
                 system.name
             )));
         }
+        self.refuse_if_locked()?;
         let batch = validate_batch(inputs, &mut random_uuid)?;
         let result = match created_millis {
             None => self.store.append(stream, batch, expected).await?,
@@ -386,7 +413,6 @@ fn sample_input(event: &SampleEvent) -> Result<InputEvent, StoreError> {
     .map_err(|error| StoreError::InvalidEvent(format!("sample event {}: {error}", event.id)))
 }
 
-/// The IndexedDB database that holds the sandbox called `name`.
 /// The row of a link stream that has `links`.
 fn link_stream_row(stream: &str, links: &[RecordedEvent]) -> Option<StreamInfo> {
     let (first, last) = (links.first()?, links.last()?);
@@ -399,10 +425,6 @@ fn link_stream_row(stream: &str, links: &[RecordedEvent]) -> Option<StreamInfo> 
         updated: last.created.clone(),
         truncate_before: 0,
     })
-}
-
-pub fn database_name(name: &str) -> String {
-    format!("es-sandbox/{name}")
 }
 
 /// A fresh v4 UUID from Web Crypto, as an event id.

@@ -136,13 +136,17 @@ pub fn time_bar() -> Html {
         use_effect_with(sandbox.clone(), move |sandbox| {
             let watched = Rc::downgrade(&sandbox.0);
             let subscription = sandbox.0.subscribe(move |change| {
-                let (Change::Appended { result, .. }, Some(sandbox)) = (change, watched.upgrade())
-                else {
+                let position = match change {
+                    Change::Appended { result, .. } => result.position,
+                    Change::AppendedElsewhere { position } => *position,
+                    _ => return,
+                };
+                let Some(sandbox) = watched.upgrade() else {
                     return;
                 };
                 if let Cursor::At(at) = sandbox.cursor() {
-                    if result.position as i64 > at {
-                        appended_after.set(Some((result.position, at)));
+                    if position as i64 > at {
+                        appended_after.set(Some((position, at)));
                     }
                 }
             });

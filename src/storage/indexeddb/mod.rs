@@ -26,6 +26,7 @@ mod commit;
 mod heads;
 mod projection_rows;
 mod reads;
+mod sandboxes;
 mod schema;
 mod soft_delete;
 
@@ -43,6 +44,7 @@ use crate::core::{
     StoreError, StreamInfo, StreamSelection, StreamsPage,
 };
 use append::{KnownHeads, Stamp};
+pub use sandboxes::database_names;
 pub use schema::{OpenWatch, SCHEMA_VERSION};
 
 pub struct IndexedDbStore {

@@ -57,7 +57,9 @@ pub struct OpenWatch {
     /// let go; the open goes on waiting until it does.
     pub on_blocked: Option<Box<dyn FnOnce()>>,
     /// A newer build opened the database elsewhere; this connection is closed.
-    pub on_closed: Option<Box<dyn FnOnce()>>,
+    /// Told whether the database is being deleted (`true`) rather than
+    /// upgraded by a newer build.
+    pub on_closed: Option<Box<dyn FnOnce(bool)>>,
 }
 
 impl IndexedDbStore {
@@ -103,7 +105,10 @@ impl IndexedDbStore {
                 connection.close();
             }
             if let Some(on_closed) = on_closed {
-                on_closed();
+                // A delete asks for no version: `newVersion` is null.
+                let deleted = js_sys::Reflect::get(&event, &"newVersion".into())
+                    .is_ok_and(|version| version.is_null());
+                on_closed(deleted);
             }
         });
         Ok(IndexedDbStore {
