@@ -15,6 +15,8 @@ use super::event_view::EventView;
 use super::help::HelpPage;
 use super::projections::{NewProjection, ProjectionList, ProjectionPage, QueryPage};
 use super::route::Route;
+use super::sandbox_badge::SandboxBadge;
+use super::sandboxes::SandboxesPage;
 use super::stream_list::StreamList;
 use super::stream_page::StreamPage;
 use super::time_bar::TimeBar;
@@ -150,6 +152,7 @@ pub fn app(props: &AppProps) -> Html {
         Route::Projection(name) => html! { <ProjectionPage name={name.clone()} /> },
         Route::Help => html! { <HelpPage /> },
         Route::TimeTravel => html! { <TimeTravelPage /> },
+        Route::Sandboxes => html! { <SandboxesPage /> },
     };
     let tab = |target: Route, label: &str| {
         let active = match (&*route, &target) {
@@ -185,10 +188,7 @@ pub fn app(props: &AppProps) -> Html {
                     { tab(Route::TimeTravel, "Time travel") }
                     { tab(Route::Help, "Help") }
                 </nav>
-                <span class="sandbox-name"
-                    title={format!("sandbox: {} (its own IndexedDB database)", props.sandbox.0.name())}>
-                    { format!("sandbox: {}", props.sandbox.0.name()) }
-                </span>
+                <SandboxBadge />
             </header>
             if let Some(reason) = &*closed {
                 <section class="error-banner" role="alert">

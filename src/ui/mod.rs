@@ -13,6 +13,8 @@ mod json_tree;
 mod latest;
 mod projections;
 mod route;
+mod sandbox_badge;
+mod sandboxes;
 mod stream_list;
 mod stream_page;
 mod time_bar;
@@ -22,6 +24,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::api::ApiInstaller;
+use crate::core::sandbox_name::DEFAULT_SANDBOX;
 use crate::core::StoreError;
 use crate::service::Sandbox;
 
@@ -94,7 +97,7 @@ fn sandbox_name_from_location() -> String {
                 .get("sandbox")
         })
         .filter(|name| !name.trim().is_empty())
-        .unwrap_or_else(|| "default".to_string())
+        .unwrap_or_else(|| DEFAULT_SANDBOX.to_string())
 }
 
 /// Runs a future on the page's executor and hands its output to `done`.

@@ -20,6 +20,7 @@ pub enum Route {
     Projection(String),
     TimeTravel,
     Help,
+    Sandboxes,
 }
 
 impl Route {
@@ -35,6 +36,7 @@ impl Route {
             ["projections", name] => Route::Projection(decode(name)),
             ["time-travel"] => Route::TimeTravel,
             ["help"] => Route::Help,
+            ["sandboxes"] => Route::Sandboxes,
             ["correlation", id] => Route::Correlation(decode(id)),
             ["streams", stream] => Route::Stream(decode(stream)),
             ["streams", stream, version] => match version.parse() {
@@ -62,6 +64,7 @@ impl Route {
             Route::Projection(name) => format!("#/projections/{}", encode(name)),
             Route::TimeTravel => "#/time-travel".into(),
             Route::Help => "#/help".into(),
+            Route::Sandboxes => "#/sandboxes".into(),
         }
     }
 
@@ -81,6 +84,7 @@ impl Route {
             Route::Projection(name) => format!("{name} (projection)"),
             Route::TimeTravel => "Time travel".to_string(),
             Route::Help => "Help".to_string(),
+            Route::Sandboxes => "Sandboxes".to_string(),
         };
         format!("{view} · es-sandbox")
     }
