@@ -66,9 +66,11 @@ function parseJson(text, fileName) {
   try {
     return JSON.parse(text);
   } catch (error) {
+    // V8 names the offset where parsing stopped, except when the text ends
+    // early; a line and column are what an editor can go to.
     const position = /at position (\d+)/.exec(error.message);
-    if (!position) throw new ExportError(`${fileName} is not JSON: ${error.message}`);
-    const offset = Number(position[1]);
+    const offset = position ? Number(position[1]) : /end of JSON input/.test(error.message) ? text.length : null;
+    if (offset === null) throw new ExportError(`${fileName} is not JSON: ${error.message}`);
     const before = text.slice(0, offset).split('\n');
     const reason = error.message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ at position \d+/, '');
     throw new ExportError(`${fileName} is not JSON: ${reason} at line ${before.length}, column ${before.at(-1).length + 1}`);
@@ -447,6 +449,9 @@ async function readExport(file) {
   } catch (error) {
     const reason = error.code === 'ENOENT' ? 'no such file' : error.code === 'EISDIR' ? 'it is a directory' : error.message;
     throw new ExportError(`cannot read ${file}: ${reason}`);
+  }
+  if (file.endsWith('.ndjson')) {
+    throw new ExportError(`${basename(file)} is an NDJSON export, which has no projections; push the <sandbox>.kurrentdb.json or <sandbox>.sandbox.json export instead`);
   }
   return parseExport(text, basename(file));
 }
