@@ -97,8 +97,8 @@ export function fakeCluster({ streams = {}, projections = [] } = {}) {
     ids: (name) => (stored.get(name) ?? []).map((event) => event.id),
     stored: (name) => stored.get(name) ?? [],
     projection: (name) => projectionsByName.get(name),
-    /** Makes every later append to `name` fail with `error`. */
-    failAppendsTo: (name, error) => failures.set(name, error),
+    /** Makes every later append to `name` fail with `error`; without one, they succeed again. */
+    failAppendsTo: (name, error) => (error ? failures.set(name, error) : failures.delete(name)),
     /** Another writer appends to `name` behind the script's back. */
     appendFromOutside: (name, id) => stored.set(name, [...(stored.get(name) ?? []), { id, type: 'Outside', data: {}, metadata: {} }]),
   };
