@@ -34,7 +34,7 @@ export class ExportError extends Error {
   name = 'ExportError';
 }
 
-/** The cluster holds something the export cannot be pushed onto. */
+/** The push cannot go on: the cluster holds something else, or a call failed. */
 export class PushError extends Error {
   name = 'PushError';
 }
@@ -93,6 +93,7 @@ function checkKurrentDbExport(document, where) {
     if (seen.has(stream)) throw new ExportError(where(`${at}: stream "${stream}" is listed twice`));
     seen.add(stream);
     const events = requireArray(entry.events, where(`${at} ("${stream}").events`));
+    if (events.length === 0) throw new ExportError(where(`${at} ("${stream}").events is empty; a stream has at least one event`));
     return { stream, events: events.map((event, i) => checkEvent(event, where(`${at} ("${stream}").events[${i}]`))) };
   });
   const projections = requireArray(document.projections, where('"projections"')).map((entry, index) => {
@@ -267,7 +268,7 @@ function presentCount(stream, events, onCluster) {
     }
     if (found.id !== events[index].eventId) {
       throw new PushError(`stream "${stream}" differs at revision ${index}: the cluster has event id ${found.id}, the export ${events[index].eventId}; ` +
-        'it was written by something else, so nothing more is appended to it');
+        'something else wrote that stream, so nothing was pushed');
     }
   }
   return Number(count);
