@@ -108,6 +108,9 @@ need_everything() {
   need_crates
   need_node_modules tests/e2e
   need_node_modules editor
+  # @kurrent/kurrentdb-client, for push-to-kurrentdb.mjs; its tests check
+  # the client's API names against it.
+  need_node_modules scripts
 }
 
 build_app() {  # build_app [--release]

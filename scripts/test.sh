@@ -2,7 +2,8 @@
 # Installs whatever is missing, then runs every test layer:
 #   1. native cargo test (core rules, the in-memory store's conformance suite,
 #      the worker protocol, scheduling and projection outputs), and the
-#      reducer worker's dialect in node's vm (tests/worker/)
+#      reducer worker's dialect in node's vm (tests/worker/), and the
+#      push-to-kurrentdb script's planner and CLI (tests/scripts/)
 #   2. wasm-bindgen-test in headless Chromium (IndexedDB conformance, schema
 #      upgrade, two connections racing)
 #   3. end-to-end journeys: node --test + playwright-core + Debian's chromium
@@ -21,6 +22,9 @@ cargo test --locked
 
 say "layer 1: the reducer worker in node's vm"
 node --test tests/worker/
+
+say "layer 1: push-to-kurrentdb.mjs without a server"
+node --test tests/scripts/
 
 say "layer 2: wasm-bindgen-test in headless Chromium"
 cargo test --locked --target wasm32-unknown-unknown --test store_indexeddb
