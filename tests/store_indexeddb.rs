@@ -3,6 +3,8 @@
 #![cfg(target_arch = "wasm32")]
 
 mod conformance;
+#[path = "browser/sandbox_copy.rs"]
+mod sandbox_copy;
 
 use std::future::Future;
 use std::pin::Pin;
