@@ -15,6 +15,7 @@ use super::event_view::EventView;
 use super::help::HelpPage;
 use super::projections::{NewProjection, ProjectionList, ProjectionPage, QueryPage};
 use super::route::Route;
+use super::scenarios::{ScenarioGallery, ScenarioSteps};
 use super::stream_list::StreamList;
 use super::stream_page::StreamPage;
 use super::time_bar::TimeBar;
@@ -149,6 +150,7 @@ pub fn app(props: &AppProps) -> Html {
         Route::Query => html! { <QueryPage /> },
         Route::Projection(name) => html! { <ProjectionPage name={name.clone()} /> },
         Route::Help => html! { <HelpPage /> },
+        Route::Scenarios => html! { <ScenarioGallery /> },
         Route::TimeTravel => html! { <TimeTravelPage /> },
     };
     let tab = |target: Route, label: &str| {
@@ -183,6 +185,7 @@ pub fn app(props: &AppProps) -> Html {
                     { tab(Route::Append, "Append") }
                     { tab(Route::Projections, "Projections") }
                     { tab(Route::TimeTravel, "Time travel") }
+                    { tab(Route::Scenarios, "Scenarios") }
                     { tab(Route::Help, "Help") }
                 </nav>
                 <span class="sandbox-name"
@@ -199,6 +202,7 @@ pub fn app(props: &AppProps) -> Html {
             // Under the header on every page, so the cursor is always in
             // sight and in reach.
             <TimeBar />
+            <ScenarioSteps />
             <main id="content" tabindex="-1">{ page }</main>
         </CursorProvider>
         </ContextProvider<Draft>>

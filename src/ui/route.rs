@@ -19,6 +19,8 @@ pub enum Route {
     Query,
     Projection(String),
     TimeTravel,
+    /// The scenario gallery.
+    Scenarios,
     Help,
 }
 
@@ -35,6 +37,7 @@ impl Route {
             ["projections", name] => Route::Projection(decode(name)),
             ["time-travel"] => Route::TimeTravel,
             ["help"] => Route::Help,
+            ["scenarios"] => Route::Scenarios,
             ["correlation", id] => Route::Correlation(decode(id)),
             ["streams", stream] => Route::Stream(decode(stream)),
             ["streams", stream, version] => match version.parse() {
@@ -62,6 +65,7 @@ impl Route {
             Route::Projection(name) => format!("#/projections/{}", encode(name)),
             Route::TimeTravel => "#/time-travel".into(),
             Route::Help => "#/help".into(),
+            Route::Scenarios => "#/scenarios".into(),
         }
     }
 
@@ -81,6 +85,7 @@ impl Route {
             Route::Projection(name) => format!("{name} (projection)"),
             Route::TimeTravel => "Time travel".to_string(),
             Route::Help => "Help".to_string(),
+            Route::Scenarios => "Scenarios".to_string(),
         };
         format!("{view} · es-sandbox")
     }
