@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startApp, openPage, waitReady, reload, eventually, limit } from './harness.mjs';
+import { startApp, openPage, waitReady, reload, eventually, limit, artifacts } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const screenshots = path.resolve(here, '..', '..', 'docs', 'screenshots', 'after');
@@ -116,6 +116,8 @@ test('the bank scenario loads into a fresh sandbox and its steps tick as they ar
   // 3. Put it right.
   await appendInForm(page, { stream: 'account-ada', type: 'Deposited', data: '{"amount": 200, "reference": "savings"}' });
   await expectFlags(page, [true, true, true, false]);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(artifacts, 'scenario-steps.png') });
 
   await reload(page);
   await patient(page);
@@ -163,7 +165,14 @@ test('the shopping cart is the tutorial\'s: its Xbox counter says 3, and its ste
   await page.evaluate((at) => window.sandbox.travelTo(at), minecraft - 1);
   await expectFlags(page, [true, true, true, false]);
   await page.evaluate(() => window.sandbox.travelTo('live'));
-  assert.deepEqual(await page.evaluate(() => window.sandbox.streams()).then((s) => s.length), 5);
+  assert.equal((await page.evaluate(() => window.sandbox.streams())).length, 5);
+  // The tutorial's next step: output the state, then reset.
+  const outputting = "fromAll()\n.when({\n    $init: function(){\n        return {\n            count: 0\n        }\n    },\n    ItemAdded: function(s,e){\n        if(e.body.Description.indexOf(\"Xbox One S\") >= 0){\n            s.count += 1;\n        }\n    }\n}).outputState()\n";
+  await page.evaluate((source) => window.sandbox.updateProjection('xbox-one-s-counter', source), outputting);
+  await page.evaluate(() => window.sandbox.resetProjection('xbox-one-s-counter'));
+  await expectFlags(page, [true, true, true, true]);
+  const results = await page.evaluate(() => window.sandbox.readStream('$projections-xbox-one-s-counter-result', { direction: 'backwards', limit: 1 }));
+  assert.deepEqual(results[0].data, { count: 4 });
   assert.deepEqual(errors, []);
   await context.close();
 });

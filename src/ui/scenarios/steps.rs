@@ -70,7 +70,11 @@ fn item(step: &Step, done: bool) -> Html {
             </span>
             <div>
                 <strong>{ step.title }</strong>
-                <p class="muted">{ step.hint }</p>
+                // Done steps keep their title only, so the panel shrinks
+                // as the learner goes.
+                if !done {
+                    <p class="muted">{ step.hint }</p>
+                }
             </div>
         </li>
     }
