@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { AxeBuilder } from '@axe-core/playwright';
 import { startApp, openPage, waitReady, reload, eventually, limit, artifacts } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,6 +63,12 @@ async function appendInForm(page, { stream, type, data, metadata }) {
   await page.getByRole('status').getByText(`${type} as`).waitFor();
 }
 
+/** axe's serious and critical findings on the page as it is, by rule. */
+async function seriousFindings(page) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(', ')}`);
+}
+
 async function expectFlags(page, wanted) {
   await eventually(async () => assert.deepEqual(await doneFlags(page), wanted), 15000);
   const done = wanted.filter(Boolean).length;
@@ -86,6 +93,7 @@ test('the gallery lists the four scenarios, each with its story, holdings, steps
   assert.equal(await replay.getByRole('link', { name: 'Load' }).getAttribute('href'), './?scenario=replayed-events');
   assert.equal(await page.locator('.scenario-steps').count(), 0, 'no steps panel outside a scenario');
   await page.screenshot({ path: path.join(screenshots, 'scenario-gallery.png'), fullPage: true });
+  assert.deepEqual(await seriousFindings(page), [], 'the gallery');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -116,6 +124,7 @@ test('the bank scenario loads into a fresh sandbox and its steps tick as they ar
   // 3. Put it right.
   await appendInForm(page, { stream: 'account-ada', type: 'Deposited', data: '{"amount": 200, "reference": "savings"}' });
   await expectFlags(page, [true, true, true, false]);
+  assert.deepEqual(await seriousFindings(page), [], 'a page with the steps panel');
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(artifacts, 'scenario-steps.png') });
 
