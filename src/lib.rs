@@ -6,6 +6,7 @@
 pub mod core;
 pub mod projections;
 pub mod sample;
+pub mod scenarios;
 pub mod storage;
 
 #[cfg(target_arch = "wasm32")]

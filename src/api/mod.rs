@@ -12,6 +12,7 @@ mod args;
 mod methods;
 mod results;
 mod sandboxes;
+mod scenarios;
 mod travel;
 
 use std::cell::RefCell;
@@ -56,7 +57,7 @@ impl ApiInstaller {
         let _observed = ready.catch(&observe);
         // It must outlive the promise, which lives as long as the page.
         observe.forget();
-        let methods: [(&str, Method); 32] = [
+        let methods: [(&str, Method); 34] = [
             ("append", append),
             ("readStream", read_stream),
             ("readAll", read_all),
@@ -89,6 +90,8 @@ impl ApiInstaller {
             ("deleteSandbox", sandboxes::delete),
             ("lock", sandboxes::lock),
             ("unlock", sandboxes::unlock),
+            ("scenarios", scenarios::scenarios),
+            ("loadScenario", scenarios::load),
         ];
         for (name, method) in methods {
             let ready = ready.clone();

@@ -24,6 +24,7 @@ use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
 use crate::storage::{find_cause, last_position, EventStore};
 
 pub mod sandboxes;
+pub mod scenario;
 mod tabs;
 mod travel;
 pub use travel::Cursor;

@@ -143,7 +143,7 @@ async fn existing(name: &str) -> Result<(), StoreError> {
     }
 }
 
-fn local_storage() -> Result<web_sys::Storage, StoreError> {
+pub(super) fn local_storage() -> Result<web_sys::Storage, StoreError> {
     web_sys::window()
         .and_then(|window| window.local_storage().ok().flatten())
         .ok_or_else(|| {
@@ -153,11 +153,11 @@ fn local_storage() -> Result<web_sys::Storage, StoreError> {
         })
 }
 
-fn setting_key(sandbox: &str, key: &str) -> String {
+pub(super) fn setting_key(sandbox: &str, key: &str) -> String {
     format!("{}/{key}", database_name(sandbox))
 }
 
-fn read_setting(sandbox: &str, key: &str) -> Option<String> {
+pub(super) fn read_setting(sandbox: &str, key: &str) -> Option<String> {
     // No localStorage means no settings: nothing is locked.
     local_storage()
         .ok()?

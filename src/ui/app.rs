@@ -17,6 +17,7 @@ use super::projections::{NewProjection, ProjectionList, ProjectionPage, QueryPag
 use super::route::Route;
 use super::sandbox_badge::SandboxBadge;
 use super::sandboxes::SandboxesPage;
+use super::scenarios::{ScenarioGallery, ScenarioSteps};
 use super::stream_list::StreamList;
 use super::stream_page::StreamPage;
 use super::time_bar::TimeBar;
@@ -151,6 +152,7 @@ pub fn app(props: &AppProps) -> Html {
         Route::Query => html! { <QueryPage /> },
         Route::Projection(name) => html! { <ProjectionPage name={name.clone()} /> },
         Route::Help => html! { <HelpPage /> },
+        Route::Scenarios => html! { <ScenarioGallery /> },
         Route::TimeTravel => html! { <TimeTravelPage /> },
         Route::Sandboxes => html! { <SandboxesPage /> },
     };
@@ -186,6 +188,7 @@ pub fn app(props: &AppProps) -> Html {
                     { tab(Route::Append, "Append") }
                     { tab(Route::Projections, "Projections") }
                     { tab(Route::TimeTravel, "Time travel") }
+                    { tab(Route::Scenarios, "Scenarios") }
                     { tab(Route::Help, "Help") }
                 </nav>
                 <SandboxBadge />
@@ -199,6 +202,7 @@ pub fn app(props: &AppProps) -> Html {
             // Under the header on every page, so the cursor is always in
             // sight and in reach.
             <TimeBar />
+            <ScenarioSteps />
             <main id="content" tabindex="-1">{ page }</main>
         </CursorProvider>
         </ContextProvider<Draft>>

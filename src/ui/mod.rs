@@ -15,6 +15,7 @@ mod projections;
 mod route;
 mod sandbox_badge;
 mod sandboxes;
+mod scenarios;
 mod stream_list;
 mod stream_page;
 mod time_bar;
@@ -56,7 +57,16 @@ pub fn start() {
         }
     };
     let name = sandbox_name_from_location();
+    let requested_scenario = query_parameter("scenario");
     wasm_bindgen_futures::spawn_local(async move {
+        // `?scenario=<id>`: a fresh sandbox named after it, instead.
+        let (name, scenario) = match requested_scenario {
+            None => (name, None),
+            Some(id) => match scenarios::fresh_sandbox_for(&id).await {
+                Ok((scenario, fresh)) => (fresh, Some(scenario)),
+                Err(error) => return refuse_scenario(installer, &error),
+            },
+        };
         // Shown only while another tab's older connection blocks the open.
         let blocked: Rc<RefCell<Option<yew::AppHandle<app::OpenBlocked>>>> = Rc::default();
         let showing = Rc::clone(&blocked);
@@ -69,6 +79,11 @@ pub fn start() {
         }
         match opened {
             Ok(sandbox) => {
+                if let Some(scenario) = scenario {
+                    if let Err(error) = scenarios::load_into(&sandbox, scenario).await {
+                        return refuse_scenario(installer, &error);
+                    }
+                }
                 installer.opened(Rc::clone(&sandbox));
                 yew::Renderer::<App>::with_props(app::AppProps {
                     sandbox: SandboxHandle(sandbox),
@@ -87,17 +102,31 @@ pub fn start() {
     });
 }
 
+/// The page says why `?scenario=` could not be loaded, and so does `ready`.
+fn refuse_scenario(installer: ApiInstaller, error: &StoreError) {
+    installer.failed(error);
+    yew::Renderer::<scenarios::ScenarioRefused>::with_props(scenarios::ScenarioRefusedProps {
+        message: error.to_string(),
+    })
+    .render();
+}
+
 /// `?sandbox=NAME` picks a sandbox; each is its own database.
 fn sandbox_name_from_location() -> String {
+    query_parameter("sandbox")
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_SANDBOX.to_string())
+}
+
+/// The page address's `?key=` value, if it has one.
+fn query_parameter(key: &str) -> Option<String> {
     web_sys::window()
         .and_then(|window| window.location().search().ok())
         .and_then(|search| {
             web_sys::UrlSearchParams::new_with_str(&search)
                 .ok()?
-                .get("sandbox")
+                .get(key)
         })
-        .filter(|name| !name.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_SANDBOX.to_string())
 }
 
 /// Runs a future on the page's executor and hands its output to `done`.

@@ -19,6 +19,8 @@ pub enum Route {
     Query,
     Projection(String),
     TimeTravel,
+    /// The scenario gallery.
+    Scenarios,
     Help,
     Sandboxes,
 }
@@ -37,6 +39,7 @@ impl Route {
             ["time-travel"] => Route::TimeTravel,
             ["help"] => Route::Help,
             ["sandboxes"] => Route::Sandboxes,
+            ["scenarios"] => Route::Scenarios,
             ["correlation", id] => Route::Correlation(decode(id)),
             ["streams", stream] => Route::Stream(decode(stream)),
             ["streams", stream, version] => match version.parse() {
@@ -65,6 +68,7 @@ impl Route {
             Route::TimeTravel => "#/time-travel".into(),
             Route::Help => "#/help".into(),
             Route::Sandboxes => "#/sandboxes".into(),
+            Route::Scenarios => "#/scenarios".into(),
         }
     }
 
@@ -85,6 +89,7 @@ impl Route {
             Route::TimeTravel => "Time travel".to_string(),
             Route::Help => "Help".to_string(),
             Route::Sandboxes => "Sandboxes".to_string(),
+            Route::Scenarios => "Scenarios".to_string(),
         };
         format!("{view} · es-sandbox")
     }

@@ -201,6 +201,7 @@ fn welcome() -> Html {
                     { if *loading { "Loading…" } else { "Load the bank account sample" } }
                 </button>
                 <a class="button" href={Route::Append.href()}>{ "Append your first event" }</a>
+                <a class="button" href={Route::Scenarios.href()}>{ "Browse the workshop scenarios" }</a>
             </div>
             <p class="muted">{ "The sample opens three accounts and records four weeks of deposits, withdrawals and a transfer." }</p>
             if let Some(error) = &*refused {
