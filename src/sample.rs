@@ -6,6 +6,12 @@
 //! weeks as an account's would be, and the transfer is a chain in which
 //! the receipt names the event that caused it.
 
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::core::event::InputEvent;
+use crate::core::StoreError;
+
 /// One event of the sample: stream, id, when it happened, type, and data
 /// and metadata as JSON text.
 pub struct SampleEvent {
@@ -16,6 +22,26 @@ pub struct SampleEvent {
     pub event_type: &'static str,
     pub data: &'static str,
     pub metadata: &'static str,
+}
+
+impl SampleEvent {
+    /// The event as the store's input. `{}` as metadata means none, which
+    /// is not the same as empty metadata.
+    pub fn input(&self) -> Result<InputEvent, StoreError> {
+        let raw = |json: &str| {
+            RawValue::from_string(json.to_string())
+                .map_err(|error| StoreError::InvalidEvent(format!("event {}: {error}", self.id)))
+        };
+        Ok(InputEvent {
+            event_type: Some(Value::String(self.event_type.into())),
+            data: Some(raw(self.data)?),
+            metadata: match self.metadata {
+                "{}" => None,
+                metadata => Some(raw(metadata)?),
+            },
+            id: Some(Value::String(self.id.into())),
+        })
+    }
 }
 
 /// Midnight UTC on Monday 5 October 2026, the sample's first day.

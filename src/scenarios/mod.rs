@@ -32,10 +32,6 @@ mod tests;
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::value::RawValue;
-use serde_json::Value;
-
-use crate::core::event::InputEvent;
 use crate::core::{ExpectedVersion, StoreError};
 use crate::sample::SampleEvent;
 pub use check::{Check, Compare, EventFact, Facts, Needs, Probe};
@@ -159,25 +155,6 @@ impl Scenario {
     pub fn needs(&self) -> Needs {
         check::needs_of(self.steps.iter().map(|step| &step.check))
     }
-}
-
-/// A scenario's (or the sample's) event as the store's input. `{}` as
-/// metadata means none, which is not the same as empty metadata.
-pub fn input_of(event: &SampleEvent) -> Result<InputEvent, StoreError> {
-    let raw = |json: &str| {
-        RawValue::from_string(json.to_string()).map_err(|error| {
-            StoreError::InvalidEvent(format!("scenario event {}: {error}", event.id))
-        })
-    };
-    Ok(InputEvent {
-        event_type: Some(Value::String(event.event_type.into())),
-        data: Some(raw(event.data)?),
-        metadata: match event.metadata {
-            "{}" => None,
-            metadata => Some(raw(metadata)?),
-        },
-        id: Some(Value::String(event.id.into())),
-    })
 }
 
 /// Milliseconds `minutes` after `base`: scenario times read as a clock.

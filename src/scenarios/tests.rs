@@ -59,7 +59,7 @@ fn partitions_at_load(scenario: &Scenario) -> Vec<(&'static str, usize)> {
 fn loaded(scenario: &Scenario) -> MemoryStore {
     let store = MemoryStore::new();
     for append in scenario.planned_appends() {
-        let input = input_of(append.event).unwrap();
+        let input = append.event.input().unwrap();
         let batch = validate_batch(vec![input], &mut || unreachable!("ids are fixed")).unwrap();
         ready(store.append_with_created(
             append.event.stream,
@@ -347,10 +347,10 @@ fn every_step_is_undone_at_load_and_done_when_its_check_is_satisfied() {
 fn inputs_keep_metadata_absent_when_the_scenario_gives_none() {
     let event = &crate::sample::BANK_ACCOUNTS[1];
     assert_eq!(event.metadata, "{}");
-    let input = input_of(event).unwrap();
+    let input = event.input().unwrap();
     assert!(input.metadata.is_none());
     assert_eq!(input.id, Some(Value::String(event.id.into())));
-    let opened = input_of(&crate::sample::BANK_ACCOUNTS[0]).unwrap();
+    let opened = crate::sample::BANK_ACCOUNTS[0].input().unwrap();
     assert_eq!(
         opened.metadata.unwrap().get(),
         r#"{"$correlationId":"onboarding-ada"}"#

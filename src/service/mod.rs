@@ -19,7 +19,7 @@ use crate::core::{
     StreamSelection, StreamsPage,
 };
 use crate::projections::{HostNews, ProjectionHost};
-use crate::sample::{SampleEvent, BANK_ACCOUNTS};
+use crate::sample::BANK_ACCOUNTS;
 use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
 use crate::storage::{find_cause, last_position, EventStore};
 
@@ -389,7 +389,7 @@ impl Sandbox {
             let result = self
                 .write(
                     event.stream,
-                    vec![sample_input(event)?],
+                    vec![event.input()?],
                     expected,
                     Some(event.created_millis),
                 )
@@ -398,20 +398,6 @@ impl Sandbox {
         }
         Ok(())
     }
-}
-
-/// A sample event as an input; `{}` in the sample means it has no
-/// metadata, which is not the same as empty metadata.
-fn sample_input(event: &SampleEvent) -> Result<InputEvent, StoreError> {
-    let metadata = match event.metadata {
-        "{}" => String::new(),
-        metadata => format!(r#","metadata":{metadata}"#),
-    };
-    serde_json::from_str(&format!(
-        r#"{{"id":"{}","type":"{}","data":{}{metadata}}}"#,
-        event.id, event.event_type, event.data
-    ))
-    .map_err(|error| StoreError::InvalidEvent(format!("sample event {}: {error}", event.id)))
 }
 
 /// The row of a link stream that has `links`.

@@ -12,7 +12,7 @@ use super::sandboxes::{local_storage, read_setting, setting_key};
 use super::Sandbox;
 use crate::core::{ReadRequest, StoreError};
 use crate::projections::ProjectionError;
-use crate::scenarios::{self, input_of, EventFact, Facts, Scenario};
+use crate::scenarios::{self, EventFact, Facts, Scenario};
 
 /// The setting naming the scenario a sandbox was loaded with.
 const SCENARIO: &str = "scenario";
@@ -39,7 +39,7 @@ impl Sandbox {
             let event = append.event;
             self.write(
                 event.stream,
-                vec![input_of(event)?],
+                vec![event.input()?],
                 append.expected,
                 Some(event.created_millis),
             )
