@@ -83,6 +83,10 @@ pub(super) fn set_progress(record: &mut ProjectionRecord, progress: &Progress) {
     record.partitions = progress.partitions;
 }
 
+/// How many careful runs a projection gets when the worker falls silent
+/// before it names any event (see `run_watched`).
+const SILENT_START_ATTEMPTS: u32 = 3;
+
 impl ProjectionHost {
     /// Runs the worker up to `head`. A worker that goes silent is ended and
     /// the run repeated from the checkpoint in careful mode, where the
@@ -104,13 +108,24 @@ impl ProjectionHost {
         let failure = match worker.request(&catch_up(false), Some(limit)).await {
             Ok(reply) => return caught_up(reply).map(|done| (worker, done)),
             Err(WorkerFailure::Hung { .. }) => {
-                let careful = match self.spawn_defined(run).await {
-                    Ok((careful, _)) => Rc::new(careful),
-                    Err(failure) => return Err(self.run_failed(failure)),
-                };
-                match careful.request(&catch_up(true), Some(limit)).await {
-                    Ok(reply) => return caught_up(reply).map(|done| (careful, done)),
-                    Err(failure) => failure,
+                let mut attempts = 0;
+                loop {
+                    let careful = match self.spawn_defined(run).await {
+                        Ok((careful, _)) => Rc::new(careful),
+                        Err(failure) => return Err(self.run_failed(failure)),
+                    };
+                    attempts += 1;
+                    match careful.request(&catch_up(true), Some(limit)).await {
+                        Ok(reply) => return caught_up(reply).map(|done| (careful, done)),
+                        // Silent before it named any event: no handler was
+                        // running, so the reducer is not to blame. A page
+                        // starved of CPU (a slow laptop loading a scenario's
+                        // projections at once) delays the heartbeats; try
+                        // again before faulting the projection for it.
+                        Err(WorkerFailure::Hung { started: None })
+                            if attempts < SILENT_START_ATTEMPTS => {}
+                        Err(failure) => break failure,
+                    }
                 }
             }
             Err(failure) => failure,
