@@ -41,6 +41,10 @@ pub enum StoreError {
     /// sample) is asked of one that has events: mixed with them, it would
     /// teach nothing and might clash with them.
     SandboxNotEmpty { events: u64 },
+    /// Occurs when an import file cannot be imported: a malformed line or
+    /// event, or one that conflicts with the sandbox. The message names the
+    /// line (or event); nothing of the import was written.
+    Import(String),
     /// Occurs when the browser's storage fails: quota, an aborted
     /// transaction. Nothing of the failed call was written.
     Storage(String),
@@ -61,6 +65,7 @@ impl StoreError {
             StoreError::MaximumAppendSizeExceeded { .. } => "MaximumAppendSizeExceeded",
             StoreError::InvalidArgument(_) => "InvalidArgument",
             StoreError::SandboxNotEmpty { .. } => "SandboxNotEmpty",
+            StoreError::Import(_) => "ImportError",
             StoreError::Storage(_) => "StorageError",
             StoreError::Unavailable(_) => "SandboxUnavailable",
         }
@@ -102,6 +107,7 @@ impl fmt::Display for StoreError {
                 "this sandbox already has {events} event{}, and the sample loads only into an empty one; open a new sandbox for it, such as ?sandbox=sample",
                 if *events == 1 { "" } else { "s" }
             ),
+            StoreError::Import(message) => write!(f, "{message}; nothing was imported"),
             StoreError::Storage(message) => write!(f, "storage failed: {message}"),
             StoreError::Unavailable(message) => f.write_str(message),
         }

@@ -16,6 +16,7 @@ pub mod projection;
 pub mod read;
 pub mod soft_delete;
 pub mod time;
+pub mod transfer;
 
 pub use append::{
     decide_append, versions_to_compare, AppendDecision, AppendFacts, AppendResult, StoredEventRef,
