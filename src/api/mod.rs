@@ -11,6 +11,7 @@
 mod args;
 mod methods;
 mod results;
+mod transfer;
 mod travel;
 
 use std::cell::RefCell;
@@ -55,7 +56,7 @@ impl ApiInstaller {
         let _observed = ready.catch(&observe);
         // It must outlive the promise, which lives as long as the page.
         observe.forget();
-        let methods: [(&str, Method); 26] = [
+        let methods: [(&str, Method); 28] = [
             ("append", append),
             ("readStream", read_stream),
             ("readAll", read_all),
@@ -82,6 +83,8 @@ impl ApiInstaller {
             ("cursor", travel::cursor),
             ("travelTo", travel::travel_to),
             ("positionAt", travel::position_at),
+            ("exportNdjson", transfer::export_ndjson),
+            ("importNdjson", transfer::import_ndjson),
         ];
         for (name, method) in methods {
             let ready = ready.clone();

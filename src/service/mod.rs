@@ -22,7 +22,9 @@ use crate::sample::{SampleEvent, BANK_ACCOUNTS};
 use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
 use crate::storage::{find_cause, last_position, EventStore};
 
+mod transfer;
 mod travel;
+pub use transfer::{CheckProgress, ExportFormat, PreparedImport};
 pub use travel::Cursor;
 
 /// Everything that can change in a sandbox.
