@@ -19,6 +19,7 @@ use super::stream_list::StreamList;
 use super::stream_page::StreamPage;
 use super::time_bar::TimeBar;
 use super::time_travel::TimeTravelPage;
+use super::transfer::TransferPage;
 use super::{Revision, SandboxHandle};
 use crate::core::form::AppendFormText;
 use crate::service::Change;
@@ -150,6 +151,7 @@ pub fn app(props: &AppProps) -> Html {
         Route::Projection(name) => html! { <ProjectionPage name={name.clone()} /> },
         Route::Help => html! { <HelpPage /> },
         Route::TimeTravel => html! { <TimeTravelPage /> },
+        Route::Transfer => html! { <TransferPage /> },
     };
     let tab = |target: Route, label: &str| {
         let active = match (&*route, &target) {
@@ -183,6 +185,7 @@ pub fn app(props: &AppProps) -> Html {
                     { tab(Route::Append, "Append") }
                     { tab(Route::Projections, "Projections") }
                     { tab(Route::TimeTravel, "Time travel") }
+                    { tab(Route::Transfer, "Import / export") }
                     { tab(Route::Help, "Help") }
                 </nav>
                 <span class="sandbox-name"

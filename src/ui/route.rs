@@ -19,6 +19,7 @@ pub enum Route {
     Query,
     Projection(String),
     TimeTravel,
+    Transfer,
     Help,
 }
 
@@ -34,6 +35,7 @@ impl Route {
             ["query"] => Route::Query,
             ["projections", name] => Route::Projection(decode(name)),
             ["time-travel"] => Route::TimeTravel,
+            ["transfer"] => Route::Transfer,
             ["help"] => Route::Help,
             ["correlation", id] => Route::Correlation(decode(id)),
             ["streams", stream] => Route::Stream(decode(stream)),
@@ -61,6 +63,7 @@ impl Route {
             Route::Query => "#/query".into(),
             Route::Projection(name) => format!("#/projections/{}", encode(name)),
             Route::TimeTravel => "#/time-travel".into(),
+            Route::Transfer => "#/transfer".into(),
             Route::Help => "#/help".into(),
         }
     }
@@ -80,6 +83,7 @@ impl Route {
             Route::Query => "Query".to_string(),
             Route::Projection(name) => format!("{name} (projection)"),
             Route::TimeTravel => "Time travel".to_string(),
+            Route::Transfer => "Import / export".to_string(),
             Route::Help => "Help".to_string(),
         };
         format!("{view} · es-sandbox")

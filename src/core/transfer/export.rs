@@ -41,24 +41,19 @@ pub fn sandbox_file(
     projections: &[ExportedProjection],
 ) -> Result<String, StoreError> {
     #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct File<'a> {
-        format: &'a str,
-        format_version: u64,
-        sandbox: &'a str,
-        exported: &'a str,
+    struct Body<'a> {
         events: &'a [RecordedEvent],
         projections: &'a [ExportedProjection],
     }
-    serde_json::to_string(&File {
-        format: SANDBOX_FORMAT,
-        format_version: FORMAT_VERSION,
+    enveloped(
+        SANDBOX_FORMAT,
         sandbox,
         exported,
-        events,
-        projections,
-    })
-    .map_err(encoding_failed)
+        Body {
+            events,
+            projections,
+        },
+    )
 }
 
 /// An event as KurrentDB's clients append it, and as its
@@ -130,22 +125,44 @@ pub fn kurrentdb_file(
         })
         .collect();
     #[derive(Serialize)]
+    struct Body<'a> {
+        streams: Vec<KurrentDbStream<'a>>,
+        projections: Vec<KurrentDbProjection<'a>>,
+    }
+    enveloped(
+        KURRENTDB_FORMAT,
+        sandbox,
+        exported,
+        Body {
+            streams,
+            projections,
+        },
+    )
+}
+
+/// A JSON format's document: what it is and where it came from, then its body.
+fn enveloped(
+    format: &str,
+    sandbox: &str,
+    exported: &str,
+    body: impl Serialize,
+) -> Result<String, StoreError> {
+    #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    struct File<'a> {
+    struct Envelope<'a, Body> {
         format: &'a str,
         format_version: u64,
         sandbox: &'a str,
         exported: &'a str,
-        streams: Vec<KurrentDbStream<'a>>,
-        projections: Vec<KurrentDbProjection<'a>>,
+        #[serde(flatten)]
+        body: Body,
     }
-    serde_json::to_string(&File {
-        format: KURRENTDB_FORMAT,
+    serde_json::to_string(&Envelope {
+        format,
         format_version: FORMAT_VERSION,
         sandbox,
         exported,
-        streams,
-        projections,
+        body,
     })
     .map_err(encoding_failed)
 }
@@ -153,3 +170,7 @@ pub fn kurrentdb_file(
 fn encoding_failed(error: serde_json::Error) -> StoreError {
     StoreError::Storage(format!("could not write the export: {error}"))
 }
+
+#[cfg(test)]
+#[path = "export_tests.rs"]
+mod tests;
