@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AxeBuilder } from '@axe-core/playwright';
 import { startApp, openPage, reload, waitReady, attempt, eventually, artifacts, limit } from './harness.mjs';
 
 /** Where the acceptance screenshot of the import preview goes. */
@@ -95,6 +96,9 @@ test('a whole sandbox exported and imported into another has equal events and pr
   assert.equal(await page.getByTestId('preview-events').textContent(), '20');
   assert.match(await page.locator('.import-action').textContent(), /appends 20 events to 3 streams, then creates 2 projections/);
   assert.equal(await count(page), -1, 'nothing is written before Import');
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  assert.deepEqual(violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id), [],
+    'axe: nothing serious on the import preview');
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   await page.locator('.import-done').waitFor();
 
@@ -135,7 +139,8 @@ test('a 10 MB NDJSON file imports through the picker with a preview and a progre
 
   const started = Date.now();
   await page.getByRole('button', { name: 'Import', exact: true }).click();
-  await page.locator('#import-write').waitFor();
+  // The bar has moved: the first steps are written, the rest to come.
+  await page.waitForFunction(() => Number(document.querySelector('#import-write')?.value) > 0);
   fs.mkdirSync(path.dirname(previewShot), { recursive: true });
   await page.screenshot({ path: previewShot });
   await page.locator('.import-done').waitFor({ timeout: 60_000 });
