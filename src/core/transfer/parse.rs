@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -48,24 +49,43 @@ pub fn detect_format(text: &str) -> Result<FileFormat, StoreError> {
         ));
     }
     let first_line = text.lines().next().unwrap_or_default();
-    let first_is_event = serde_json::from_str::<serde_json::Map<String, Value>>(first_line)
-        .is_ok_and(|fields| fields.contains_key("stream"));
-    if first_is_event {
-        return Ok(FileFormat::Ndjson);
-    }
+    // A probe skips everything but the two keys, so a one-line document of
+    // many megabytes is not built into a tree just to be recognised.
     #[derive(Deserialize)]
-    struct Envelope {
+    struct Probe {
+        stream: Option<IgnoredAny>,
         format: Option<Value>,
     }
-    match serde_json::from_str::<Envelope>(text).map(|envelope| envelope.format) {
-        Ok(Some(Value::String(format))) if format == SANDBOX_FORMAT => Ok(FileFormat::Sandbox),
-        Ok(Some(Value::String(format))) if format == KURRENTDB_FORMAT => Ok(FileFormat::KurrentDb),
-        Ok(Some(other)) => Err(import_error(&format!(
+    let probe = match serde_json::from_str::<Probe>(first_line) {
+        Ok(probe) => probe,
+        // A pretty-printed document's first line is not JSON on its own.
+        Err(_) => match serde_json::from_str::<Probe>(text) {
+            Ok(probe) => probe,
+            // Neither: read it as NDJSON, whose checker names what is
+            // wrong on line 1.
+            Err(_) => return Ok(FileFormat::Ndjson),
+        },
+    };
+    match probe {
+        Probe {
+            stream: Some(_), ..
+        } => Ok(FileFormat::Ndjson),
+        Probe {
+            format: Some(Value::String(format)),
+            ..
+        } if format == SANDBOX_FORMAT => Ok(FileFormat::Sandbox),
+        Probe {
+            format: Some(Value::String(format)),
+            ..
+        } if format == KURRENTDB_FORMAT => Ok(FileFormat::KurrentDb),
+        Probe {
+            format: Some(other),
+            ..
+        } => Err(import_error(&format!(
             "the file's \"format\" is {other}; the sandbox reads \"{SANDBOX_FORMAT}\" files and NDJSON exports"
         ))),
-        // Neither an event on its first line nor a document with a format:
-        // read it as NDJSON, whose checker names what is wrong on line 1.
-        Ok(None) | Err(_) => Ok(FileFormat::Ndjson),
+        // An object with neither key: line 1's check names what is missing.
+        Probe { .. } => Ok(FileFormat::Ndjson),
     }
 }
 

@@ -139,7 +139,7 @@ pub fn import_panel() -> Html {
                 Stage::Idle => html! {},
                 Stage::Checking { done, total } => html! {
                     <div class="import-progress" aria-live="polite">
-                        <label for="import-check">{ format!("Reading and checking: {} of {} lines", group_thousands(*done), group_thousands(*total)) }</label>
+                        <label for="import-check">{ format!("Reading and checking: {} of {}", group_thousands(*done), group_thousands(*total)) }</label>
                         <progress id="import-check" max={total.max(&1).to_string()} value={done.to_string()} />
                     </div>
                 },
