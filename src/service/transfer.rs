@@ -8,15 +8,15 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::{Change, Sandbox};
-use crate::core::projection::ProjectionStatus;
+use crate::core::projection::{ProjectionMode, ProjectionRecord, ProjectionStatus};
 use crate::core::time::iso8601_from_millis;
 use crate::core::transfer::{
-    detect_format, kurrentdb_file, ndjson_line, parse_sandbox_file, sandbox_file, EventChecker,
-    ExportedProjection, FileFormat, ImportEvent, ImportPreview, Place,
+    detect_format, kurrentdb_file, ndjson_line, output_streams, parse_sandbox_file, sandbox_file,
+    EventChecker, ExportedProjection, FileFormat, ImportEvent, ImportPreview, Place,
 };
 use crate::core::{AppendResult, ReadRequest, RecordedEvent, StoreError};
 use crate::projections::{Lifecycle, ProjectionError};
-use crate::storage::{EventStore, ImportProgress};
+use crate::storage::{EventStore, ImportProgress, ProjectionRows};
 
 /// How many events one read of `$all` takes while exporting.
 const EXPORT_PAGE: usize = 5_000;
@@ -69,6 +69,8 @@ pub struct PreparedImport {
     pub preview: ImportPreview,
     events: Vec<ImportEvent>,
     projections: Vec<ExportedProjection>,
+    /// The imported streams each projection wrote, by projection.
+    outputs: HashMap<String, Vec<String>>,
 }
 
 /// Told how far the check of a file is: lines (or events) done, of all.
@@ -194,11 +196,13 @@ impl Sandbox {
                 "the file has no events to import".into(),
             ));
         }
-        let names = projections.iter().map(|p| p.name.clone()).collect();
+        let names: Vec<String> = projections.iter().map(|p| p.name.clone()).collect();
+        let outputs = output_streams(&events, &names);
         Ok(PreparedImport {
             preview: ImportPreview::of(format, &events, names),
             events,
             projections,
+            outputs,
         })
     }
 
@@ -214,6 +218,7 @@ impl Sandbox {
             preview,
             events,
             projections,
+            mut outputs,
         } = prepared;
         if preview.format == FileFormat::Sandbox {
             self.refuse_unless_empty(&projections).await?;
@@ -235,6 +240,20 @@ impl Sandbox {
             });
         }
         for projection in projections {
+            // A projection owns the streams it wrote, or its first output
+            // there would fault as written to from the outside. Creating
+            // keeps every claim its stored row has, so the claims go first.
+            if let Some(streams) = outputs.remove(&projection.name) {
+                let claims = ProjectionRecord {
+                    emitted_streams: streams,
+                    ..ProjectionRecord::new(
+                        &projection.name,
+                        &projection.source,
+                        ProjectionMode::Continuous,
+                    )
+                };
+                self.store.save_projection(&claims).await?;
+            }
             self.projections
                 .create(
                     &projection.name,

@@ -25,6 +25,11 @@ const balances = `fromCategory('account')
     Withdrawn: (s, e) => { s.balance -= e.data.amount; },
   })`;
 
+/** Writes a stream of its own: its outputs are imported as events, and it must own them again. */
+const noter = `fromCategory('account').when({
+  Deposited: (s, e) => { emit('deposits', 'Noted', { amount: e.data.amount }); },
+})`;
+
 async function openSandbox(page, name, hash = '') {
   await page.goto(`${app.base}?sandbox=${name}${hash}`);
   await waitReady(page);
@@ -61,12 +66,14 @@ function ndjson(n, { streams = 40, pad = 0, at = '2026-11-18T11:06:40.123Z' } = 
 
 test('a whole sandbox exported and imported into another has equal events and projections', limit, async () => {
   const { page, context, errors } = await openPage(app);
-  await page.evaluate(async (source) => {
+  await page.evaluate(async ([source, noter]) => {
     await window.sandbox.loadSample();
     await window.sandbox.createProjection('balances', source);
     await window.sandbox.createProjection('paused', "fromAll().when({ $init: () => 0, $any: (n) => n + 1 })");
     await window.sandbox.stopProjection('paused');
-  }, balances);
+    await window.sandbox.createProjection('noter', noter, { emit: true });
+    await window.sandbox.projectionState('noter');
+  }, [balances, noter]);
   const original = await page.evaluate(() => window.sandbox.readAll());
   const ada = await page.evaluate(() => window.sandbox.projectionState('balances', { partition: 'account-ada' }));
 
@@ -78,7 +85,8 @@ test('a whole sandbox exported and imported into another has equal events and pr
   const whole = await download(page, 'default.sandbox.json');
   const kurrent = JSON.parse(await download(page, 'default.kurrentdb.json'));
   // Streams in the order of their first event, each stream's events in order.
-  const byFirstEvent = [...new Set(original.map((e) => e.stream))];
+  assert.ok(original.some((e) => e.stream === 'deposits'), 'the projection wrote its stream');
+  const byFirstEvent = [...new Set(original.filter((e) => e.stream !== 'deposits').map((e) => e.stream))];
   assert.deepEqual(kurrent.streams.map((s) => s.stream), byFirstEvent);
   for (const { stream, events } of kurrent.streams) {
     assert.deepEqual(events.map((e) => e.eventId), original.filter((e) => e.stream === stream).map((e) => e.id));
@@ -86,15 +94,16 @@ test('a whole sandbox exported and imported into another has equal events and pr
   const first = kurrent.streams[0].events[0];
   assert.deepEqual(Object.keys(first), ['eventId', 'eventType', 'data', 'metadata']);
   assert.equal(first.eventId, original.find((e) => e.stream === 'account-ada').id);
-  assert.deepEqual(kurrent.projections.map((p) => p.name).sort(), ['balances', 'paused']);
+  assert.deepEqual(kurrent.projections.map((p) => p.name).sort(), ['balances', 'noter', 'paused']);
 
   const file = path.join(artifacts, 'default.sandbox.json');
   fs.writeFileSync(file, whole);
   await openSandbox(page, 'carried', '#/transfer');
   await page.getByTestId('import-file').setInputFiles(file);
   await page.getByTestId('import-preview').waitFor();
-  assert.equal(await page.getByTestId('preview-events').textContent(), '20');
-  assert.match(await page.locator('.import-action').textContent(), /appends 20 events to 3 streams, then creates 2 projections/);
+  const deposits = original.filter((e) => e.stream === 'deposits').length;
+  assert.equal(await page.getByTestId('preview-events').textContent(), String(20 + deposits));
+  assert.match(await page.locator('.import-action').textContent(), new RegExp(`appends ${20 + deposits} events to 4 streams, then creates 3 projections`));
   assert.equal(await count(page), -1, 'nothing is written before Import');
   const { violations } = await new AxeBuilder({ page }).analyze();
   assert.deepEqual(violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id), [],
@@ -104,10 +113,13 @@ test('a whole sandbox exported and imported into another has equal events and pr
 
   for (const step of ['now', 'after a reload']) {
     if (step !== 'now') await reload(page);
+    // The emitting projection ran again over the imported events: it
+    // recognised its outputs and wrote nothing twice.
+    await page.evaluate(() => window.sandbox.projectionState('noter'));
     assert.deepEqual(await page.evaluate(() => window.sandbox.readAll()), original, step);
     const rows = await page.evaluate(() => window.sandbox.projections());
     const status = Object.fromEntries(rows.filter((p) => !p.system).map((p) => [p.name, p.status]));
-    assert.deepEqual(status, { balances: 'Running', paused: 'Stopped' }, step);
+    assert.deepEqual(status, { balances: 'Running', noter: 'Running', paused: 'Stopped' }, step);
     assert.deepEqual(await page.evaluate(() => window.sandbox.projectionState('balances', { partition: 'account-ada' })), ada, step);
   }
   // A whole sandbox goes only into an empty one.
@@ -115,7 +127,7 @@ test('a whole sandbox exported and imported into another has equal events and pr
   await waitReady(page);
   await page.getByTestId('import-file').setInputFiles(file);
   await page.getByRole('button', { name: 'Import', exact: true }).click();
-  assert.match(await page.getByTestId('import-error').textContent(), /imports into an empty sandbox only, and this one has 20 events/);
+  assert.match(await page.getByTestId('import-error').textContent(), new RegExp(`imports into an empty sandbox only, and this one has ${20 + deposits} events`));
   assert.deepEqual(errors, []);
   await context.close();
 });

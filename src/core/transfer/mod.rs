@@ -8,9 +8,11 @@
 //! - `plan`: the rows an import writes, each stream's run of events
 //!   decided by [`decide_append`](super::decide_append);
 //! - `export`: the three formats, from `$all` and the projections;
-//! - `preview`: what an import will do, before anything is written.
+//! - `preview`: what an import will do, before anything is written;
+//! - `outputs`: which recreated projection owns which imported stream.
 
 pub mod export;
+pub mod outputs;
 pub mod parse;
 pub mod plan;
 pub mod preview;
@@ -20,6 +22,7 @@ use std::fmt;
 use serde_json::value::RawValue;
 
 pub use export::{kurrentdb_file, ndjson_line, sandbox_file, ExportedProjection};
+pub use outputs::output_streams;
 pub use parse::{detect_format, parse_sandbox_file, EventChecker, FileFormat, SandboxFile};
 pub use plan::{plan_import, streams_to_read};
 pub use preview::{group_thousands, ImportPreview};
