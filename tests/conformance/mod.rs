@@ -4,8 +4,8 @@
 //!
 //! Each case is an async function over any [`EventStore`]; `all_cases!` lists
 //! them so a backend's test file turns each into a test of its own. The
-//! cases live by theme: `appends`, `idempotency`, `reads`, `soft_delete`;
-//! the helpers they share are here.
+//! cases live by theme: `appends`, `idempotency`, `import`, `reads`,
+//! `soft_delete`; the helpers they share are here.
 
 mod appends;
 mod idempotency;
