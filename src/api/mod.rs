@@ -13,6 +13,7 @@ mod methods;
 mod results;
 mod sandboxes;
 mod scenarios;
+mod transfer;
 mod travel;
 
 use std::cell::RefCell;
@@ -57,7 +58,7 @@ impl ApiInstaller {
         let _observed = ready.catch(&observe);
         // It must outlive the promise, which lives as long as the page.
         observe.forget();
-        let methods: [(&str, Method); 34] = [
+        let methods: [(&str, Method); 36] = [
             ("append", append),
             ("readStream", read_stream),
             ("readAll", read_all),
@@ -92,6 +93,8 @@ impl ApiInstaller {
             ("unlock", sandboxes::unlock),
             ("scenarios", scenarios::scenarios),
             ("loadScenario", scenarios::load),
+            ("exportNdjson", transfer::export_ndjson),
+            ("importNdjson", transfer::import_ndjson),
         ];
         for (name, method) in methods {
             let ready = ready.clone();

@@ -44,6 +44,10 @@ pub enum StoreError {
     /// Occurs when an append or import is asked of a sandbox a facilitator
     /// locked read-only.
     SandboxLocked { sandbox: String },
+    /// Occurs when an import file cannot be imported: a malformed line or
+    /// event, or one that conflicts with the sandbox. The message names the
+    /// line (or event); nothing of the import was written.
+    Import(String),
     /// Occurs when the browser's storage fails: quota, an aborted
     /// transaction. Nothing of the failed call was written.
     Storage(String),
@@ -65,6 +69,7 @@ impl StoreError {
             StoreError::InvalidArgument(_) => "InvalidArgument",
             StoreError::SandboxNotEmpty { .. } => "SandboxNotEmpty",
             StoreError::SandboxLocked { .. } => "SandboxLocked",
+            StoreError::Import(_) => "ImportError",
             StoreError::Storage(_) => "StorageError",
             StoreError::Unavailable(_) => "SandboxUnavailable",
         }
@@ -106,6 +111,7 @@ impl fmt::Display for StoreError {
                 "this sandbox already has {events} event{}, and the sample loads only into an empty one; open a new sandbox for it, such as ?sandbox=sample",
                 if *events == 1 { "" } else { "s" }
             ),
+            StoreError::Import(message) => write!(f, "{message}; nothing was imported"),
             StoreError::Storage(message) => write!(f, "storage failed: {message}"),
             StoreError::SandboxLocked { sandbox } => write!(
                 f,

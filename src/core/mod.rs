@@ -17,6 +17,7 @@ pub mod read;
 pub mod sandbox_name;
 pub mod soft_delete;
 pub mod time;
+pub mod transfer;
 
 pub use append::{
     decide_append, versions_to_compare, AppendDecision, AppendFacts, AppendResult, StoredEventRef,

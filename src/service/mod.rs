@@ -26,7 +26,9 @@ use crate::storage::{find_cause, last_position, EventStore};
 pub mod sandboxes;
 pub mod scenario;
 mod tabs;
+mod transfer;
 mod travel;
+pub use transfer::{CheckProgress, ExportFormat, PreparedImport};
 pub use travel::Cursor;
 
 /// Everything that can change in a sandbox.

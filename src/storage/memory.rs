@@ -4,9 +4,10 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-use super::{EventStore, Fenced, ProjectionRows};
+use super::{EventStore, Fenced, ImportProgress, ProjectionRows};
 use crate::core::projection::ProjectionRecord;
 use crate::core::time::iso8601_from_millis;
+use crate::core::transfer::{plan_import, streams_to_read, ImportEvent};
 use crate::core::{
     decide_append, decide_soft_delete, metadata_stream_of, versions_to_compare, AppendDecision,
     AppendFacts, AppendResult, Direction, ExpectedVersion, ProposedEvent, ReadRequest,
@@ -174,6 +175,26 @@ impl EventStore for MemoryStore {
         created_millis: i64,
     ) -> Result<AppendResult, StoreError> {
         self.append_stamped(stream, batch, expected, created_millis)
+    }
+
+    async fn import(
+        &self,
+        events: Vec<ImportEvent>,
+        progress: ImportProgress,
+    ) -> Result<u64, StoreError> {
+        let imported = {
+            let mut state = self.state.borrow_mut();
+            let rows = streams_to_read(&events)
+                .into_iter()
+                .filter_map(|stream| Some((stream.clone(), state.row(&stream)?.clone())))
+                .collect();
+            let writes = plan_import(events, state.log.len() as u64, rows)?;
+            let imported = writes.records.len() as u64;
+            state.write(writes);
+            imported
+        };
+        progress(imported);
+        Ok(imported)
     }
 
     async fn event_in_correlation(

@@ -9,13 +9,19 @@ pub mod rows;
 #[cfg(target_arch = "wasm32")]
 pub mod indexeddb;
 
+use std::rc::Rc;
+
 use crate::core::event::normalize_uuid;
 use crate::core::metadata::source_position_of;
 use crate::core::projection::ProjectionRecord;
+use crate::core::transfer::ImportEvent;
 use crate::core::{
     AppendResult, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent, StoreError,
     StreamInfo, StreamSelection, StreamsPage,
 };
+
+/// Told how many of an import's events are written so far.
+pub type ImportProgress = Rc<dyn Fn(u64)>;
 
 /// An event store with EventStoreDB's semantics.
 ///
@@ -42,6 +48,18 @@ pub trait EventStore {
         expected: ExpectedVersion,
         created_millis: i64,
     ) -> Result<AppendResult, StoreError>;
+
+    /// Imports checked events (`core::transfer`) at the end of the log, all
+    /// or nothing, in one transaction: each stream's run of events is
+    /// decided as an append expecting the version before it
+    /// (`core::transfer::plan_import`), and ids, types, data, metadata,
+    /// versions and times are kept. `progress` hears how many events are
+    /// written now and then. Gives how many were imported.
+    async fn import(
+        &self,
+        events: Vec<ImportEvent>,
+        progress: ImportProgress,
+    ) -> Result<u64, StoreError>;
 
     /// The event stored under `id` (a normalized UUID) among those whose
     /// metadata carries `correlation_id`; soft-deleted events are found

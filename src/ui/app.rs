@@ -22,6 +22,7 @@ use super::stream_list::StreamList;
 use super::stream_page::StreamPage;
 use super::time_bar::TimeBar;
 use super::time_travel::TimeTravelPage;
+use super::transfer::TransferPage;
 use super::{Revision, SandboxHandle};
 use crate::core::form::AppendFormText;
 use crate::service::Change;
@@ -155,6 +156,7 @@ pub fn app(props: &AppProps) -> Html {
         Route::Scenarios => html! { <ScenarioGallery /> },
         Route::TimeTravel => html! { <TimeTravelPage /> },
         Route::Sandboxes => html! { <SandboxesPage /> },
+        Route::Transfer => html! { <TransferPage /> },
     };
     let tab = |target: Route, label: &str| {
         let active = match (&*route, &target) {
@@ -189,6 +191,7 @@ pub fn app(props: &AppProps) -> Html {
                     { tab(Route::Projections, "Projections") }
                     { tab(Route::TimeTravel, "Time travel") }
                     { tab(Route::Scenarios, "Scenarios") }
+                    { tab(Route::Transfer, "Import / export") }
                     { tab(Route::Help, "Help") }
                 </nav>
                 <SandboxBadge />

@@ -20,6 +20,7 @@ mod stream_list;
 mod stream_page;
 mod time_bar;
 mod time_travel;
+mod transfer;
 
 use std::cell::RefCell;
 use std::rc::Rc;

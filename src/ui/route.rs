@@ -21,6 +21,7 @@ pub enum Route {
     TimeTravel,
     /// The scenario gallery.
     Scenarios,
+    Transfer,
     Help,
     Sandboxes,
 }
@@ -37,6 +38,7 @@ impl Route {
             ["query"] => Route::Query,
             ["projections", name] => Route::Projection(decode(name)),
             ["time-travel"] => Route::TimeTravel,
+            ["transfer"] => Route::Transfer,
             ["help"] => Route::Help,
             ["sandboxes"] => Route::Sandboxes,
             ["scenarios"] => Route::Scenarios,
@@ -66,6 +68,7 @@ impl Route {
             Route::Query => "#/query".into(),
             Route::Projection(name) => format!("#/projections/{}", encode(name)),
             Route::TimeTravel => "#/time-travel".into(),
+            Route::Transfer => "#/transfer".into(),
             Route::Help => "#/help".into(),
             Route::Sandboxes => "#/sandboxes".into(),
             Route::Scenarios => "#/scenarios".into(),
@@ -87,6 +90,7 @@ impl Route {
             Route::Query => "Query".to_string(),
             Route::Projection(name) => format!("{name} (projection)"),
             Route::TimeTravel => "Time travel".to_string(),
+            Route::Transfer => "Import / export".to_string(),
             Route::Help => "Help".to_string(),
             Route::Sandboxes => "Sandboxes".to_string(),
             Route::Scenarios => "Scenarios".to_string(),

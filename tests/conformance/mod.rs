@@ -4,16 +4,18 @@
 //!
 //! Each case is an async function over any [`EventStore`]; `all_cases!` lists
 //! them so a backend's test file turns each into a test of its own. The
-//! cases live by theme: `appends`, `idempotency`, `reads`, `soft_delete`;
-//! the helpers they share are here.
+//! cases live by theme: `appends`, `idempotency`, `import`, `reads`,
+//! `soft_delete`; the helpers they share are here.
 
 mod appends;
 mod idempotency;
+mod import;
 mod reads;
 mod soft_delete;
 
 pub use appends::*;
 pub use idempotency::*;
+pub use import::*;
 pub use reads::*;
 pub use soft_delete::*;
 
@@ -52,6 +54,13 @@ macro_rules! all_cases {
         $runner!(a_partly_stored_batch_is_a_wrong_expected_version_and_writes_nothing);
         $runner!(the_same_id_twice_in_one_batch_is_written_and_recognised);
         $runner!(any_recognises_an_earlier_event_among_the_recent_ones);
+        // import.rs
+        $runner!(an_import_into_an_empty_store_keeps_every_field_and_position);
+        $runner!(an_import_goes_at_the_end_of_the_log_and_continues_streams);
+        $runner!(a_conflict_in_the_last_event_writes_nothing);
+        $runner!(importing_the_same_file_twice_is_a_conflict);
+        $runner!(soft_deleted_streams_round_trip_through_an_import);
+        $runner!(appends_after_an_import_see_the_imported_heads);
         // reads.rs
         $runner!(read_stream_pages_forwards_and_backwards);
         $runner!(read_all_pages_forwards_and_backwards_from_a_position);

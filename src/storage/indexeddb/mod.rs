@@ -18,12 +18,14 @@
 //! - `commit`: queueing rows and committing, shared with soft delete;
 //! - `soft_delete`: hiding a stream's events with a `$tb` marker (the
 //!   undelete is part of the append);
+//! - `import`: an import, all of it in one transaction;
 //! - `reads`: every read;
 //! - `projection_rows`: the projections store.
 
 mod append;
 mod commit;
 mod heads;
+mod import;
 mod projection_rows;
 mod reads;
 mod sandboxes;
@@ -38,7 +40,8 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::rows::EventRow;
-use super::{EventStore, Fenced};
+use super::{EventStore, Fenced, ImportProgress};
+use crate::core::transfer::ImportEvent;
 use crate::core::{
     AppendResult, Direction, ExpectedVersion, ProposedEvent, ReadRequest, RecordedEvent,
     StoreError, StreamInfo, StreamSelection, StreamsPage,
@@ -126,6 +129,14 @@ impl EventStore for IndexedDbStore {
     ) -> Result<AppendResult, StoreError> {
         self.append_stamped(stream, batch, expected, Stamp::Given(created_millis))
             .await
+    }
+
+    async fn import(
+        &self,
+        events: Vec<ImportEvent>,
+        progress: ImportProgress,
+    ) -> Result<u64, StoreError> {
+        self.import_events(events, progress).await
     }
 
     async fn event_in_correlation(

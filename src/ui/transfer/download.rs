@@ -1,0 +1,24 @@
+//! Saving text as a file: a Blob behind an object URL, clicked through a
+//! link with `download`, as browsers offer no other way to save from a page.
+
+use gloo::file::{Blob, ObjectUrl};
+use wasm_bindgen::JsCast;
+
+/// Offers `text` as a download called `name`.
+pub fn download(name: &str, mime_type: &str, text: &str) -> Result<(), String> {
+    let url = ObjectUrl::from(Blob::new_with_options(text, Some(mime_type)));
+    let document = web_sys::window()
+        .and_then(|window| window.document())
+        .ok_or("the page has no document")?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|error| format!("could not make a download link: {error:?}"))?
+        .dyn_into()
+        .map_err(|_| "a created <a> is not a link".to_string())?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // `url` is revoked when dropped here: the click has already started the
+    // download with its own reference to the Blob.
+    Ok(())
+}
