@@ -15,11 +15,29 @@ fn event(n: u64, cause: Option<u64>) -> ChainEvent {
     }
 }
 
+/// Events 0, 1, 2, … at their own positions, each naming the cause given
+/// for it.
+fn numbered(causes: &[Option<u64>]) -> Vec<ChainEvent> {
+    (0..)
+        .zip(causes)
+        .map(|(n, cause)| event(n, *cause))
+        .collect()
+}
+
 fn emitted(n: u64, caused_by: u64) -> ChainEvent {
     ChainEvent {
         position: n,
         id: id(n),
         causes: vec![("$causedBy", id(caused_by))],
+    }
+}
+
+/// Event `n` at position `n`, naming one cause by each key.
+fn naming_both(n: u64, causation: String, caused_by: String) -> ChainEvent {
+    ChainEvent {
+        position: n,
+        id: id(n),
+        causes: vec![("$causationId", causation), ("$causedBy", caused_by)],
     }
 }
 
@@ -71,12 +89,7 @@ fn a_chain_hangs_each_event_under_its_cause() {
 
 #[test]
 fn a_fan_out_centres_the_cause_over_its_effects_in_position_order() {
-    let events = [
-        event(0, None),
-        event(1, Some(0)),
-        event(2, Some(0)),
-        event(3, Some(0)),
-    ];
+    let events = numbered(&[None, Some(0), Some(0), Some(0)]);
     let forest = CausalForest::build(&events);
     let layout = lay_out(&forest, &all(&forest), SPACING);
     assert_eq!(
@@ -92,14 +105,7 @@ fn a_fan_out_centres_the_cause_over_its_effects_in_position_order() {
 #[test]
 fn siblings_subtrees_stay_apart_so_edges_never_cross() {
     // 0 → 1 → 3, 0 → 2 → 4: 3 stays under 1 even though 2 came before it.
-    let events = [
-        event(0, None),
-        event(1, Some(0)),
-        event(2, Some(0)),
-        event(3, Some(1)),
-        event(4, Some(2)),
-        event(5, Some(1)),
-    ];
+    let events = numbered(&[None, Some(0), Some(0), Some(1), Some(2), Some(1)]);
     let forest = CausalForest::build(&events);
     let layout = lay_out(&forest, &all(&forest), SPACING);
     let x = |event: usize| layout.nodes.iter().find(|n| n.event == event).unwrap().x;
@@ -166,12 +172,7 @@ fn an_event_naming_itself_is_a_root_without_an_edge() {
 #[test]
 fn a_cycle_is_cut_at_its_earliest_event_and_does_not_loop() {
     // 1 names 3, 2 names 1, 3 names 2: a ring; 0 hangs off 2.
-    let events = [
-        event(0, Some(2)),
-        event(1, Some(3)),
-        event(2, Some(1)),
-        event(3, Some(2)),
-    ];
+    let events = numbered(&[Some(2), Some(3), Some(1), Some(2)]);
     let forest = CausalForest::build(&events);
     assert_eq!(
         forest.origins[1],
@@ -209,11 +210,7 @@ fn a_projections_caused_by_links_its_output_to_the_source() {
 
 #[test]
 fn two_different_causes_place_by_the_first_and_draw_the_other_apart() {
-    let both = ChainEvent {
-        position: 2,
-        id: id(2),
-        causes: vec![("$causationId", id(0)), ("$causedBy", id(1))],
-    };
+    let both = naming_both(2, id(0), id(1));
     let forest = CausalForest::build(&[event(0, None), event(1, None), both]);
     assert_eq!(forest.parent(2), Some(0));
     assert_eq!(
@@ -231,22 +228,14 @@ fn two_different_causes_place_by_the_first_and_draw_the_other_apart() {
 
 #[test]
 fn the_same_cause_named_twice_is_one_edge() {
-    let both = ChainEvent {
-        position: 1,
-        id: id(1),
-        causes: vec![("$causationId", id(0)), ("$causedBy", id(0))],
-    };
+    let both = naming_both(1, id(0), id(0));
     let forest = CausalForest::build(&[event(0, None), both]);
     assert_eq!(pairs(&forest), [(0, 1)]);
 }
 
 #[test]
 fn a_missing_first_cause_gives_way_to_one_that_is_there() {
-    let both = ChainEvent {
-        position: 1,
-        id: id(1),
-        causes: vec![("$causationId", id(9)), ("$causedBy", id(0))],
-    };
+    let both = naming_both(1, id(9), id(0));
     let forest = CausalForest::build(&[event(0, None), both]);
     assert_eq!(
         forest.origins[1],

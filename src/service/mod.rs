@@ -22,7 +22,9 @@ use crate::sample::{SampleEvent, BANK_ACCOUNTS};
 use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
 use crate::storage::{find_cause, last_position, EventStore};
 
+mod causation;
 mod travel;
+pub use causation::{CausalChain, Handler, CHAIN_READ_LIMIT};
 pub use travel::Cursor;
 
 /// Everything that can change in a sandbox.
