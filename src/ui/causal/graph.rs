@@ -69,8 +69,9 @@ pub(super) fn causal_graph(
         };
         html! {
             <a class={classes!("node", current.then_some("current"), unanchored.then_some("unanchored"))}
-                href={route.href()} aria-label={label.clone()}
+                href={route.href()}
                 data-position={event.position.to_string()}>
+                // Its name, read out whole; the box shows it cut to fit.
                 <title>{ label }</title>
                 <rect x={node.x.to_string()} y={node.y.to_string()} rx="6"
                     width={SPACING.node_width.to_string()} height={SPACING.node_height.to_string()} />
