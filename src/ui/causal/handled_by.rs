@@ -26,7 +26,8 @@ type Definitions = Vec<(String, String, u64, ProjectionStatus)>;
 #[function_component(HandledBy)]
 pub fn handled_by(props: &HandledByProps) -> Html {
     let sandbox = use_sandbox();
-    // Re-rendered on every change the page hears of, so the list is fresh.
+    // Subscribes to the change counter: re-rendered on every change the
+    // page hears of, so the projections listed below are the current ones.
     let _revision = use_context::<Revision>().unwrap_or_default();
     let definitions: Definitions = sandbox
         .0
@@ -36,17 +37,31 @@ pub fn handled_by(props: &HandledByProps) -> Html {
         .filter(|record| record.system_projection().is_none())
         .map(|record| (record.name, record.source, record.generation, record.status))
         .collect();
+    // Asked for, not read on every visit: each projection is asked in a
+    // worker of its own that folds the log up to the event, and on a busy
+    // machine that many workers starting beside the live ones (after a
+    // reload, say) starved the live ones' watchdog into faulting them (seen
+    // in the e2e suite). Once asked, it stays on while the person moves
+    // from event to event.
+    let asked = use_state_eq(|| false);
+    let is_asked = *asked;
     let attempts = use_state_eq(|| 0_u64);
     let read = use_latest_read(
-        (props.position, definitions),
+        is_asked.then_some((props.position, definitions)),
         Revision(*attempts),
-        move |(position, _)| {
+        move |key| {
             let sandbox = sandbox.clone();
-            async move { sandbox.0.handlers_of(position).await }
+            async move {
+                match key {
+                    Some((position, _)) => sandbox.0.handlers_of(position).await,
+                    None => Vec::new(),
+                }
+            }
         },
     );
     let body = match read.answer.as_deref() {
-        Some(((position, _), handlers)) if *position == props.position => {
+        _ if !is_asked => Html::default(),
+        Some((Some((position, _)), handlers)) if *position == props.position => {
             if handlers.is_empty() {
                 html! { <p class="muted" data-testid="handled-by-none">{ "No projection handled this event: none of them reads it, or none has a handler for its type." }</p> }
             } else {
@@ -57,14 +72,22 @@ pub fn handled_by(props: &HandledByProps) -> Html {
             html! { <p class="muted" role="status">{ "Asking each projection whether it handles this event…" }</p> }
         }
     };
-    let ask_again = Callback::from(move |_: MouseEvent| attempts.set(*attempts + 1));
+    let ask = Callback::from(move |_: MouseEvent| {
+        if *asked {
+            attempts.set(*attempts + 1);
+        } else {
+            asked.set(true);
+        }
+    });
     html! {
         <section class="handled-by" data-testid="handled-by">
             <h2>{ "Handled by" }</h2>
             <p class="hint">
-                { "The projections whose handlers ran for this event, and what each changed. Each is asked through time travel: its own code runs over the log up to this event, whatever its status, and nothing is written. " }
-                <button type="button" class="link" onclick={ask_again}>{ "Ask again" }</button>
+                { "The projections whose handlers ran for this event, and what each changed. Each is asked through time travel: its own code runs over the log up to this event, in a worker of its own, whatever its status, and nothing is written." }
             </p>
+            <button type="button" onclick={ask}>
+                { if is_asked { "Ask the projections again" } else { "Ask the projections" } }
+            </button>
             { body }
         </section>
     }
