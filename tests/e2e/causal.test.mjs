@@ -117,6 +117,8 @@ test('the chain of an event lists its correlation and draws who caused whom', li
     'PaymentRequested -> PaymentReceived ($causationId)',
     'ShipmentRequested -> Shipped ($causationId)',
   ]);
+  const amber = await graph.locator('line.edge.caused-by').evaluateAll((lines) => lines.map((l) => l.dataset.key));
+  assert.deepEqual(amber, ['$causedBy'], "the projection's arrow is drawn apart");
   // Each arrow is drawn from its cause's box to its effect's box.
   const drawn = await graph.evaluate((svg) => {
     const box = (position) => svg.querySelector(`a.node[data-position="${position}"] rect`);
@@ -144,6 +146,7 @@ test('the chain of an event lists its correlation and draws who caused whom', li
   assert.deepEqual(blocking.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), []);
 
   await page.evaluate(() => window.scrollTo(0, 0));
+  await page.mouse.move(0, 0);
   await page.screenshot({ path: path.join(screenshots, 'causal-graph-order-flow.png'), fullPage: true });
 
   // A box is a link named by its event: the keyboard reaches it, and it opens the event.
@@ -184,13 +187,25 @@ test('a follow-up is tied to its cause and shows in the graph after a reload', l
   assert.ok((await arrows(page, events)).includes('Shipped -> DeliveryConfirmed ($causationId)'));
   assert.match(await graph.locator('a.node.current').textContent(), /DeliveryConfirmed.*0@delivery-1/);
 
-  // An event with no correlation starts one with its own id.
+  // An event with no correlation starts one with its own id, and its
+  // follow-up's chain finds it although the correlation index does not.
   await page.evaluate(() => window.sandbox.append('order-3', { type: 'OrderPlaced', data: {} }));
   await page.goto(`${app.base}#/streams/order-3/0`);
   await page.getByRole('button', { name: 'Append a follow-up' }).click();
   const started = JSON.parse(await page.locator('#append-metadata').inputValue());
   const [first] = await page.evaluate(() => window.sandbox.readStream('order-3'));
   assert.deepEqual(started, { $correlationId: first.id, $causationId: first.id });
+  await page.locator('#append-stream').fill('payment-3');
+  await page.locator('#append-type').fill('PaymentRequested');
+  await page.getByRole('button', { name: 'Append', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Appended' }).waitFor();
+  await reload(page);
+  await page.goto(`${app.base}#/chain/payment-3/0`);
+  const rows = page.locator('[data-testid=chain-events] tbody tr');
+  await eventually(async () => assert.equal(await rows.count(), 2));
+  assert.match(await rows.first().textContent(), /0@order-3 \(its id is the correlation id\)OrderPlaced/);
+  const third = [first, ...(await page.evaluate(() => window.sandbox.readStream('payment-3')))];
+  assert.deepEqual(await arrows(page, third), ['OrderPlaced -> PaymentRequested ($causationId)']);
   assert.deepEqual(errors, []);
 });
 
@@ -230,5 +245,33 @@ test('"Handled by" lists the projections that handled an event, and what each ch
   await eventually(async () => assert.deepEqual(await handlers.evaluateAll((hs) => hs.map((h) => h.dataset.projection)), ['invoice-check']));
   assert.match(await handlers.first().getByTestId('handler-status').textContent(), /invoice-check is Faulted: .*no invoices yet/);
   assert.match(await handlers.first().getByTestId('handler-threw').textContent(), /no invoices yet/);
+  assert.deepEqual(errors, []);
+});
+
+test('a correlation of hundreds of events draws a hundred and lists them all', limit, async () => {
+  const { page, errors } = await openPage(app);
+  // A binary tree of 150 events: event n was caused by event (n - 1) / 2.
+  await page.evaluate(async (ids) => {
+    const events = ids.map((eventId, n) => ({
+      id: eventId,
+      type: n === 0 ? 'BatchStarted' : 'ItemHandled',
+      data: { n },
+      metadata: n === 0 ? { $correlationId: 'batch-1' } : { $correlationId: 'batch-1', $causationId: ids[Math.floor((n - 1) / 2)] },
+    }));
+    await window.sandbox.append('batch-1', events);
+  }, Array.from({ length: 150 }, (_, n) => id(1000 + n)));
+  await reload(page);
+  await page.goto(`${app.base}#/chain/batch-1/149`);
+  const rows = page.locator('[data-testid=chain-events] tbody tr');
+  await eventually(async () => assert.equal(await rows.count(), 150));
+  const graph = page.getByTestId('causal-graph');
+  assert.equal(await graph.locator('a.node').count(), 100);
+  assert.match(await page.getByTestId('graph-more').textContent(), /100 of 150 events are drawn .*; 50 more are in the list below/);
+  // The event is drawn in its place, under every one of its causes.
+  const drawn = await graph.locator('a.node').evaluateAll((nodes) => nodes.map((n) => Number(n.dataset.position)));
+  for (const position of [149, 74, 36, 17, 8, 3, 1, 0]) assert.ok(drawn.includes(position), `position ${position} drawn`);
+  assert.equal(await graph.locator('a.node.current').getAttribute('data-position'), '149');
+  const up = await graph.locator('line.edge').evaluateAll((lines) => lines.map((l) => `${l.dataset.cause}->${l.dataset.effect}`));
+  for (const edge of ['74->149', '36->74', '17->36', '8->17', '3->8', '1->3', '0->1']) assert.ok(up.includes(edge), edge);
   assert.deepEqual(errors, []);
 });

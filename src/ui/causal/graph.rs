@@ -6,6 +6,7 @@
 use yew::prelude::*;
 
 use crate::core::causation::{fit_label, lay_out, pick_drawn, CausalForest, Origin, Spacing};
+use crate::core::metadata::CAUSATION_KEYS;
 use crate::core::RecordedEvent;
 use crate::ui::route::Route;
 
@@ -20,6 +21,9 @@ const SPACING: Spacing = Spacing {
     row_gap: 44.0,
     margin: 12.0,
 };
+
+/// The key a projection's outputs name their source event by.
+const CAUSED_BY: &str = CAUSATION_KEYS[1];
 
 /// About as many characters as fit a box at the stylesheet's 12px.
 const LABEL_CHARS: usize = 27;
@@ -38,11 +42,12 @@ pub(super) fn causal_graph(
     );
     let edges = layout.edges.iter().map(|placed| {
         let (cause, effect) = (&events[placed.edge.cause], &events[placed.edge.effect]);
+        let by_projection = placed.edge.key == CAUSED_BY;
         html! {
-            <line class={classes!("edge", (!placed.tree).then_some("also"))}
+            <line class={classes!("edge", (!placed.tree).then_some("also"), by_projection.then_some("caused-by"))}
                 x1={placed.from.0.to_string()} y1={placed.from.1.to_string()}
                 x2={placed.to.0.to_string()} y2={placed.to.1.to_string()}
-                marker-end="url(#causal-arrow)"
+                marker-end={if by_projection { "url(#causal-arrow-caused-by)" } else { "url(#causal-arrow)" }}
                 data-cause={cause.position.to_string()} data-effect={effect.position.to_string()}
                 data-key={placed.edge.key} />
         }
@@ -98,6 +103,10 @@ pub(super) fn causal_graph(
                             markerWidth="8" markerHeight="8" orient="auto-start-reverse">
                             <path d="M 0 0 L 10 5 L 0 10 z" />
                         </marker>
+                        <marker id="causal-arrow-caused-by" class="caused-by" viewBox="0 0 10 10" refX="10" refY="5"
+                            markerWidth="8" markerHeight="8" orient="auto-start-reverse">
+                            <path d="M 0 0 L 10 5 L 0 10 z" />
+                        </marker>
                     </defs>
                     { for edges }
                     { for nodes }
@@ -105,8 +114,8 @@ pub(super) fn causal_graph(
             </div>
             <figcaption class="muted">
                 { "Arrows run from a cause to what it caused: " }<code>{ "$causationId" }</code>
-                { " as clients write it, " }<code>{ "$causedBy" }</code>
-                { " as a projection writes it on what it emits. A dashed box names a cause that is not here; a dashed arrow is a second cause an event names." }
+                { " as clients write it, and in amber " }<code>{ "$causedBy" }</code>
+                { ", as a projection writes it on what it emits. A dashed box names a cause that is not here; a dashed arrow is a second cause an event names." }
                 if hidden > 0 {
                     <strong data-testid="graph-more">
                         { format!(" {} of {} events are drawn (this event, its causes, then the first by position); {hidden} more are in the list below.", drawn.len(), forest.len()) }
