@@ -126,20 +126,6 @@ fn events_are_ordered_by_position_whatever_order_they_come_in() {
 }
 
 #[test]
-fn a_cause_outside_the_events_makes_a_root_that_says_so() {
-    let events = [event(5, Some(3)), event(6, Some(5))];
-    let forest = CausalForest::build(&events);
-    assert_eq!(
-        forest.origins[0],
-        Origin::CauseMissing {
-            key: "$causationId",
-            id: id(3)
-        }
-    );
-    assert_eq!(pairs(&forest), [(0, 1)]);
-}
-
-#[test]
 fn a_cause_that_is_not_a_uuid_is_missing_with_its_text() {
     let events = [ChainEvent {
         position: 0,
@@ -157,16 +143,29 @@ fn a_cause_that_is_not_a_uuid_is_missing_with_its_text() {
 }
 
 #[test]
-fn an_event_naming_itself_is_a_root_without_an_edge() {
-    let events = [event(0, Some(0)), event(1, Some(0))];
-    let forest = CausalForest::build(&events);
-    assert_eq!(
-        forest.origins[0],
-        Origin::CausedBySelf {
-            key: "$causationId"
-        }
-    );
-    assert_eq!(pairs(&forest), [(0, 1)]);
+fn a_cause_outside_the_events_or_naming_itself_makes_a_root_that_says_so() {
+    let outside = [event(5, Some(3)), event(6, Some(5))];
+    let itself = [event(0, Some(0)), event(1, Some(0))];
+    let cases = [
+        (
+            &outside,
+            Origin::CauseMissing {
+                key: "$causationId",
+                id: id(3),
+            },
+        ),
+        (
+            &itself,
+            Origin::CausedBySelf {
+                key: "$causationId",
+            },
+        ),
+    ];
+    for (events, why) in cases {
+        let forest = CausalForest::build(events);
+        assert_eq!(forest.origins[0], why);
+        assert_eq!(pairs(&forest), [(0, 1)], "no edge to the root itself");
+    }
 }
 
 #[test]
