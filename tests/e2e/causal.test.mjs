@@ -184,8 +184,9 @@ test('a follow-up is tied to its cause and shows in the graph after a reload', l
   // The person picks another stream, a type and data.
   await submitFollowUp(page, 'delivery-1', 'DeliveryConfirmed', '{"order": "order-1"}');
 
+  await page.getByRole('link', { name: 'See its causal chain' }).click();
+  await eventually(async () => assert.match(page.url(), /#\/chain\/delivery-1\/0$/));
   await reload(page);
-  await page.goto(`${app.base}#/chain/delivery-1/0`);
   const graph = page.getByTestId('causal-graph');
   await eventually(async () => assert.equal(await graph.locator('a.node').count(), 8));
   const events = await page.evaluate((c) => window.sandbox.readByCorrelation(c), correlation);
