@@ -107,17 +107,55 @@ impl Sandbox {
         let Some(id) = normalize_uuid(&chain.correlation) else {
             return Ok(None);
         };
-        let Some(first) = chain.events.first().map(|event| event.position) else {
+        match chain.events.first() {
+            Some(first) if !chain.holds(&id) => self.event_just_before(first.position, &id).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// The event `effect` names as its cause by `id`: where
+    /// [`Sandbox::cause_of`] looks, and when `id` is also the effect's
+    /// correlation id, the event the correlation is named after (KurrentDB's
+    /// clients start a correlation with the first event's id, and that
+    /// event carries none itself), just before the correlation's first
+    /// event.
+    pub async fn cause_in_chain(
+        &self,
+        effect: &RecordedEvent,
+        id: &str,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        if let Some(cause) = self.cause_of(effect, id).await? {
+            return Ok(Some(cause));
+        }
+        let Some(id) = normalize_uuid(id) else {
             return Ok(None);
         };
-        if chain.holds(&id) || first == 0 {
+        let Some(correlation) = effect.correlation_id() else {
+            return Ok(None);
+        };
+        if normalize_uuid(&correlation).as_deref() != Some(id.as_str()) {
             return Ok(None);
         }
+        let first = self
+            .read_by_correlation(&correlation, ReadRequest::forwards(0, 1))
+            .await?
+            .first()
+            .map_or(effect.position, |first| first.position);
+        self.event_just_before(first, &id).await
+    }
+
+    /// The event with `id` among the [`NAMED_AFTER_LOOK_BACK`] events
+    /// before `position`.
+    async fn event_just_before(
+        &self,
+        position: u64,
+        id: &str,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        let Some(last) = position.checked_sub(1) else {
+            return Ok(None);
+        };
         let before = self
-            .read_all(ReadRequest::backwards(
-                Some(first - 1),
-                NAMED_AFTER_LOOK_BACK,
-            ))
+            .read_all(ReadRequest::backwards(Some(last), NAMED_AFTER_LOOK_BACK))
             .await?;
         Ok(before.into_iter().find(|event| event.id == id))
     }

@@ -209,6 +209,9 @@ test('a follow-up is tied to its cause and shows in the graph after a reload', l
   assert.match(await rows.first().textContent(), /0@order-3 \(its id is the correlation id\)OrderPlaced/);
   const third = [first, ...(await page.evaluate(() => window.sandbox.readStream('payment-3')))];
   assert.deepEqual(await arrows(page, third), ['OrderPlaced -> PaymentRequested ($causationId)']);
+  // The event view finds that cause too.
+  await page.goto(`${app.base}#/streams/payment-3/0`);
+  await eventually(async () => assert.match(await page.getByTestId('metadata-links').textContent(), /\$causationId.*OrderPlaced 0@order-3, the event that caused this one/));
   assert.deepEqual(errors, []);
 });
 
