@@ -5,6 +5,7 @@
 //! as arguments, so every rule is tested natively with plain `cargo test`.
 
 pub mod append;
+pub mod causation;
 pub mod diff;
 pub mod error;
 pub mod event;

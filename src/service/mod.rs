@@ -23,11 +23,13 @@ use crate::sample::BANK_ACCOUNTS;
 use crate::storage::indexeddb::{IndexedDbStore, OpenWatch};
 use crate::storage::{find_cause, last_position, EventStore};
 
+mod causation;
 pub mod sandboxes;
 pub mod scenario;
 mod tabs;
 mod transfer;
 mod travel;
+pub use causation::{CausalChain, Handler, CHAIN_READ_LIMIT};
 pub use transfer::{CheckProgress, ExportFormat, PreparedImport};
 pub use travel::Cursor;
 

@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::append_form::AppendPage;
+use super::causal::CausalChainPage;
 use super::cursor::CursorProvider;
 use super::event_table::{CorrelationView, EventPager, EventSource};
 use super::event_view::EventView;
@@ -141,6 +142,9 @@ pub fn app(props: &AppProps) -> Html {
             html! { <EventView stream={stream.clone()} version={*version} /> }
         }
         Route::Correlation(id) => html! { <CorrelationView correlation_id={id.clone()} /> },
+        Route::Chain { stream, version } => {
+            html! { <CausalChainPage stream={stream.clone()} version={*version} /> }
+        }
         Route::All => html! {
             <section>
                 <h1>{ "All events " }<code>{ "$all" }</code></h1>
@@ -160,9 +164,13 @@ pub fn app(props: &AppProps) -> Html {
     };
     let tab = |target: Route, label: &str| {
         let active = match (&*route, &target) {
-            (Route::Stream(_) | Route::Event { .. } | Route::Correlation(_), Route::Streams) => {
-                true
-            }
+            (
+                Route::Stream(_)
+                | Route::Event { .. }
+                | Route::Correlation(_)
+                | Route::Chain { .. },
+                Route::Streams,
+            ) => true,
             (Route::NewProjection | Route::Query | Route::Projection(_), Route::Projections) => {
                 true
             }

@@ -1,7 +1,8 @@
 //! The append form. Field problems appear under their field; a conflict says
 //! what kind it is and offers to reload the stream; after a success the new
 //! event is shown and every field stays as it was, the expected version
-//! included, so appending again is a conflict rather than a duplicate.
+//! included, so appending again is a conflict rather than a duplicate. An
+//! event that names its cause (a follow-up) links to its causal chain.
 
 use yew::prelude::*;
 
@@ -10,6 +11,7 @@ use super::{run, use_append_draft, use_sandbox};
 use crate::core::form::{
     explain_conflict, parse_append_form, AppendFormText, FieldError, FormField,
 };
+use crate::core::metadata::causation_ids_of;
 use crate::core::{ReadRequest, RecordedEvent, StoreError};
 use crate::service::random_uuid;
 
@@ -270,6 +272,7 @@ pub fn append_form(props: &AppendFormProps) -> Html {
                     <div class="appended" role="status">
                         { "Appended " }{ event_link(event) }
                         { format!(" at position {}.", event.position) }
+                        { chain_link(event) }
                     </div>
                 },
                 Outcome::AlreadyAppended(event) => html! {
@@ -291,6 +294,23 @@ pub fn append_form(props: &AppendFormProps) -> Html {
             } }
         </form>
     }
+}
+
+/// A link to the causal chain of an event whose metadata ties it to
+/// others (a follow-up, say); nothing for one that names no cause.
+fn chain_link(event: &RecordedEvent) -> Html {
+    let named = event
+        .metadata
+        .as_deref()
+        .is_some_and(|metadata| !causation_ids_of(metadata).is_empty());
+    if !named {
+        return Html::default();
+    }
+    let route = Route::Chain {
+        stream: event.stream.clone(),
+        version: event.version,
+    };
+    html! { <>{ " " }<a href={route.href()}>{ "See its causal chain" }</a></> }
 }
 
 /// The Append tab: the form, pre-filled by "Append another like this".

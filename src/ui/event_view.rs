@@ -3,13 +3,16 @@
 //! none. The metadata's `$correlationId` links to the correlation's events,
 //! and `$causationId` / `$causedBy` to the event that caused this one. It
 //! says when the event is after the time-travel cursor, and can move the
-//! cursor to it.
+//! cursor to it. It links to the event's causal chain, starts a follow-up
+//! (an event this one caused), and lists the projections that handled it.
 
 use yew::prelude::*;
 
+use super::causal::HandledBy;
 use super::cursor::{use_cursor, CursorHandle};
 use super::route::Route;
 use super::{run, use_append_draft, use_sandbox, Revision};
+use crate::core::causation::follow_up_metadata;
 use crate::core::form::AppendFormText;
 use crate::core::metadata::causation_ids_of;
 use crate::core::pretty::pretty_json;
@@ -33,7 +36,8 @@ struct Cause {
     key: &'static str,
     id: String,
     /// `None` when it is not found where a cause is looked for: at the
-    /// effect's `$p`, and among its correlation's events.
+    /// effect's `$p`, among its correlation's events, and, when it is the
+    /// correlation's id, just before them (`Sandbox::cause_in_chain`).
     event: Option<RecordedEvent>,
     /// The event is there, but a soft delete hides it from its stream.
     hidden: bool,
@@ -74,6 +78,14 @@ pub fn event_view(props: &EventViewProps) -> Html {
             }
         }
         Some(Ok(Some(shown))) => shown,
+    };
+    let follow_up = {
+        let event = event.clone();
+        let set = draft.set.clone();
+        Callback::from(move |_: MouseEvent| {
+            set.emit(follow_up_draft(&event));
+            Route::Append.go();
+        })
     };
     let like_this = {
         let event = event.clone();
@@ -134,7 +146,9 @@ pub fn event_view(props: &EventViewProps) -> Html {
                     <a class="button" href={Route::Event { stream: event.stream.clone(), version: event.version - 1 }.href()}>{ "Previous in stream" }</a>
                 }
                 <a class="button" href={Route::Event { stream: event.stream.clone(), version: event.version + 1 }.href()}>{ "Next in stream" }</a>
-                <button class="primary" onclick={like_this}>{ "Append another like this" }</button>
+                <a class="button" href={Route::Chain { stream: event.stream.clone(), version: event.version }.href()}>{ "Causal chain" }</a>
+                <button class="primary" onclick={follow_up}>{ "Append a follow-up" }</button>
+                <button onclick={like_this}>{ "Append another like this" }</button>
                 <button type="button" onclick={travel_here}>{ "View the world as of this event" }</button>
             </div>
             <h2>{ "Data" }</h2>
@@ -157,7 +171,21 @@ pub fn event_view(props: &EventViewProps) -> Html {
             } else {
                 <p class="muted" data-testid="event-metadata">{ "None: this event was appended without metadata (which is not the same as {})." }</p>
             }
+            <HandledBy position={event.position} />
         </section>
+    }
+}
+
+/// The append form's draft for an event this one caused: same stream, a
+/// type and data to fill in, and the metadata that ties it to this one.
+fn follow_up_draft(event: &RecordedEvent) -> AppendFormText {
+    AppendFormText {
+        stream: event.stream.clone(),
+        event_type: String::new(),
+        data: "{}".into(),
+        metadata: follow_up_metadata(&event.id, event.correlation_id().as_deref()),
+        event_id: String::new(),
+        expected_version: "any".into(),
     }
 }
 
@@ -200,15 +228,7 @@ async fn read_shown(
     stream: &str,
     version: u64,
 ) -> Result<Option<Shown>, StoreError> {
-    let read = match sandbox
-        .read_stream(stream, ReadRequest::forwards(version, 1))
-        .await
-    {
-        Err(StoreError::StreamNotFound { .. }) => return Ok(None),
-        read => read?,
-    };
-    // A hidden version reads as the next visible one: that is not this event.
-    let Some(event) = read.into_iter().next().filter(|e| e.version == version) else {
+    let Some(event) = read_event(sandbox, stream, version).await? else {
         return Ok(None);
     };
     let named = event
@@ -218,7 +238,7 @@ async fn read_shown(
         .unwrap_or_default();
     let mut causes = Vec::new();
     for (key, id) in named {
-        let cause = sandbox.cause_of(&event, &id).await?;
+        let cause = sandbox.cause_in_chain(&event, &id).await?;
         let hidden = match &cause {
             Some(cause) => sandbox
                 .stream(&cause.stream)
@@ -234,4 +254,22 @@ async fn read_shown(
         });
     }
     Ok(Some(Shown { event, causes }))
+}
+
+/// The event at `version@stream`; `None` when its stream is not found or
+/// it is hidden by a soft delete.
+pub(crate) async fn read_event(
+    sandbox: &Sandbox,
+    stream: &str,
+    version: u64,
+) -> Result<Option<RecordedEvent>, StoreError> {
+    let read = match sandbox
+        .read_stream(stream, ReadRequest::forwards(version, 1))
+        .await
+    {
+        Err(StoreError::StreamNotFound { .. }) => return Ok(None),
+        read => read?,
+    };
+    // A hidden version reads as the next visible one: that is not this event.
+    Ok(read.into_iter().next().filter(|e| e.version == version))
 }

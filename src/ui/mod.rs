@@ -3,6 +3,7 @@
 
 mod app;
 mod append_form;
+mod causal;
 mod code_editor;
 mod cursor;
 mod event_table;

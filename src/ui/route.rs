@@ -12,6 +12,12 @@ pub enum Route {
     },
     /// The events whose metadata carries this `$correlationId`.
     Correlation(String),
+    /// The causal chain of the event at `version@stream`: its
+    /// correlation's events and the causation graph.
+    Chain {
+        stream: String,
+        version: u64,
+    },
     All,
     Append,
     Projections,
@@ -43,6 +49,13 @@ impl Route {
             ["sandboxes"] => Route::Sandboxes,
             ["scenarios"] => Route::Scenarios,
             ["correlation", id] => Route::Correlation(decode(id)),
+            ["chain", stream, version] => match version.parse() {
+                Ok(version) => Route::Chain {
+                    stream: decode(stream),
+                    version,
+                },
+                Err(_) => Route::Stream(decode(stream)),
+            },
             ["streams", stream] => Route::Stream(decode(stream)),
             ["streams", stream, version] => match version.parse() {
                 Ok(version) => Route::Event {
@@ -61,6 +74,7 @@ impl Route {
             Route::Stream(stream) => format!("#/streams/{}", encode(stream)),
             Route::Event { stream, version } => format!("#/streams/{}/{version}", encode(stream)),
             Route::Correlation(id) => format!("#/correlation/{}", encode(id)),
+            Route::Chain { stream, version } => format!("#/chain/{}/{version}", encode(stream)),
             Route::All => "#/all".into(),
             Route::Append => "#/append".into(),
             Route::Projections => "#/projections".into(),
@@ -83,6 +97,7 @@ impl Route {
             Route::Stream(stream) => format!("{stream} (stream)"),
             Route::Event { stream, version } => format!("{version}@{stream} (event)"),
             Route::Correlation(id) => format!("Correlation {id}"),
+            Route::Chain { stream, version } => format!("Causal chain of {version}@{stream}"),
             Route::All => "All events".to_string(),
             Route::Append => "Append an event".to_string(),
             Route::Projections => "Projections".to_string(),

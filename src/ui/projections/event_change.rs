@@ -188,8 +188,9 @@ fn threw(fault: &Fault, source: &str, can_step: bool, step_past: Callback<MouseE
 }
 
 /// What a handled event did: the partition it touched, the diff, the state
-/// before and after, its log lines and emits.
-fn effect(change: &ChangeAt) -> Html {
+/// before and after, its log lines and emits. The event view's "Handled
+/// by" shows the same.
+pub(crate) fn effect(change: &ChangeAt) -> Html {
     let event = &change.change;
     let partition = match event.partition.as_deref() {
         None | Some("") => "the root state".to_string(),

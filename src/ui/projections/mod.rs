@@ -38,6 +38,7 @@ use serde_json::Value;
 use crate::core::projection::ProjectionStatus;
 
 pub use editor::{NewProjection, QueryPage};
+pub(crate) use event_change::effect as event_effect;
 pub use list::ProjectionList;
 pub use page::ProjectionPage;
 
