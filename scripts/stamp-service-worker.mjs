@@ -1,0 +1,69 @@
+// Writes the offline worker into a build: static/sw.js with its BUILD line
+// filled in, as <build>/sw.js. Trunk's post_build hook (Trunk.toml) runs it
+// with TRUNK_STAGING_DIR, the finished build before it moves to dist/.
+//
+//   node scripts/stamp-service-worker.mjs [build folder]
+//
+// BUILD lists every file of the build, which the worker precaches, and a
+// version: a hash over those files' names and contents. Any change to the
+// build changes the version, so the browser sees a new sw.js, installs it
+// into a cache of its own, and the old version's cache is deleted.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const WORKER = 'sw.js';
+const TEMPLATE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'static', WORKER);
+const BUILD_LINE = /^const BUILD = .*;$/gm;
+
+/** Paths under `root`, relative and with `/`, sorted, without the worker itself. */
+function buildFiles(root) {
+  const files = [];
+  const walk = (folder) => {
+    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) files.push(path.relative(root, full).split(path.sep).join('/'));
+    }
+  };
+  walk(root);
+  return files.filter((file) => file !== WORKER).sort();
+}
+
+function versionOf(root, files) {
+  const hash = crypto.createHash('sha256');
+  for (const file of files) {
+    // Name and length first, so moving bytes between files changes the hash too.
+    const contents = fs.readFileSync(path.join(root, file));
+    hash.update(`${file}\0${contents.length}\0`);
+    hash.update(contents);
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+function stamp(template, build) {
+  const lines = template.match(BUILD_LINE) ?? [];
+  if (lines.length !== 1) {
+    throw new Error(`${TEMPLATE} must have exactly one line starting "const BUILD = " and ending ";", found ${lines.length}`);
+  }
+  // A function, so no `$` in a file name is read as a replacement pattern.
+  return template.replace(BUILD_LINE, () => `const BUILD = ${JSON.stringify(build)};`);
+}
+
+function main() {
+  const root = process.env.TRUNK_STAGING_DIR || process.argv[2];
+  if (!root) throw new Error('no build folder: pass one, or set TRUNK_STAGING_DIR (Trunk\'s post_build hook does)');
+  if (!fs.existsSync(path.join(root, 'index.html'))) throw new Error(`${root} has no index.html: is it a build?`);
+  const files = buildFiles(root);
+  const build = { version: versionOf(root, files), files };
+  fs.writeFileSync(path.join(root, WORKER), stamp(fs.readFileSync(TEMPLATE, 'utf8'), build));
+  console.log(`${WORKER}: version ${build.version}, ${files.length} files precached`);
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`stamp-service-worker: ${error.message}`);
+  process.exit(1);
+}
