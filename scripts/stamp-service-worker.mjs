@@ -5,8 +5,8 @@
 //   node scripts/stamp-service-worker.mjs [build folder]
 //
 // BUILD lists every file of the build, which the worker precaches, and a
-// version: a hash over those files' names and contents. Any change to the
-// build changes the version, so the browser sees a new sw.js, installs it
+// version: a hash over the template and those files' names and contents.
+// Any change to the build or the worker changes the version, so the browser sees a new sw.js, installs it
 // into a cache of its own, and the old version's cache is deleted.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -31,8 +31,10 @@ function buildFiles(root) {
   return files.filter((file) => file !== WORKER).sort();
 }
 
-function versionOf(root, files) {
+/** A hash over the worker's template and the build's files, so a change to either is a new version. */
+function versionOf(template, root, files) {
   const hash = crypto.createHash('sha256');
+  hash.update(`${WORKER}\0${template.length}\0${template}`);
   for (const file of files) {
     // Name and length first, so moving bytes between files changes the hash too.
     const contents = fs.readFileSync(path.join(root, file));
@@ -56,8 +58,9 @@ function main() {
   if (!root) throw new Error('no build folder: pass one, or set TRUNK_STAGING_DIR (Trunk\'s post_build hook does)');
   if (!fs.existsSync(path.join(root, 'index.html'))) throw new Error(`${root} has no index.html: is it a build?`);
   const files = buildFiles(root);
-  const build = { version: versionOf(root, files), files };
-  fs.writeFileSync(path.join(root, WORKER), stamp(fs.readFileSync(TEMPLATE, 'utf8'), build));
+  const template = fs.readFileSync(TEMPLATE, 'utf8');
+  const build = { version: versionOf(template, root, files), files };
+  fs.writeFileSync(path.join(root, WORKER), stamp(template, build));
   console.log(`${WORKER}: version ${build.version}, ${files.length} files precached`);
 }
 
