@@ -53,15 +53,26 @@ function stamp(template, build) {
   return template.replace(BUILD_LINE, () => `const BUILD = ${JSON.stringify(build)};`);
 }
 
+/**
+ * `trunk serve` puts its autoreload script (the one that opens
+ * /.well-known/trunk/ws) into the page. A development build precaches
+ * nothing: a cache-first app shell would show each rebuild one reload late.
+ */
+function isDevelopmentServe(root) {
+  return fs.readFileSync(path.join(root, 'index.html'), 'utf8').includes('.well-known/trunk/ws');
+}
+
 function main() {
   const root = process.env.TRUNK_STAGING_DIR || process.argv[2];
   if (!root) throw new Error('no build folder: pass one, or set TRUNK_STAGING_DIR (Trunk\'s post_build hook does)');
   if (!fs.existsSync(path.join(root, 'index.html'))) throw new Error(`${root} has no index.html: is it a build?`);
-  const files = buildFiles(root);
+  const development = isDevelopmentServe(root);
+  const files = development ? [] : buildFiles(root);
   const template = fs.readFileSync(TEMPLATE, 'utf8');
-  const build = { version: versionOf(template, root, files), files };
+  const build = { version: versionOf(template, root, buildFiles(root)), files };
   fs.writeFileSync(path.join(root, WORKER), stamp(template, build));
-  console.log(`${WORKER}: version ${build.version}, ${files.length} files precached`);
+  const what = development ? 'nothing precached (trunk serve: every rebuild shows on reload)' : `${files.length} files precached`;
+  console.log(`${WORKER}: version ${build.version}, ${what}`);
 }
 
 try {

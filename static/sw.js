@@ -102,8 +102,10 @@ function addStaticRoutes(event) {
     condition: { or: [...SHELL].map((url) => ({ urlPattern: exactly(new URL(url)) })) },
     source: { cacheName: CACHE },
   };
+  // A development build (trunk serve) has no files to route.
+  const routes = SHELL.size > 0 ? [bench, shell] : [bench];
   event.waitUntil(Promise.resolve()
-    .then(() => event.addRoutes([bench, shell]))
+    .then(() => event.addRoutes(routes))
     // The fetch handler answers the same requests the same way, so offline
     // support need not fail over a route.
     .catch((error) => console.warn(`es-sandbox worker: no static routes, the fetch handler serves everything: ${error}`)));
@@ -122,7 +124,8 @@ function exactly(url) {
 }
 
 function isAppNavigation(request, url) {
-  if (request.mode !== 'navigate' || url.origin !== SCOPE.origin) return false;
+  // A development build precaches nothing, so it has no index.html to give.
+  if (request.mode !== 'navigate' || url.origin !== SCOPE.origin || !SHELL.has(INDEX.href)) return false;
   return url.pathname === SCOPE.pathname || url.pathname === INDEX.pathname;
 }
 

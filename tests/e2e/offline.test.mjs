@@ -155,6 +155,27 @@ test('a new build replaces the old one: its worker takes over and the old cache 
   await context.close();
 });
 
+test('a trunk serve build precaches nothing, so a rebuild shows on the first reload', limit, async (t) => {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'es-sandbox-serve-'));
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  fs.cpSync(dist, folder, { recursive: true });
+  const indexFile = path.join(folder, 'index.html');
+  const withMarker = (marker) => fs.writeFileSync(indexFile, fs.readFileSync(indexFile, 'utf8')
+    .replace(/<meta name="build"[^>]*>|<title>/, `<meta name="build" content="${marker}" /><title>`));
+  // What trunk serve's autoreload script, which the stamp looks for, would open (inert here).
+  fs.writeFileSync(indexFile, fs.readFileSync(indexFile, 'utf8').replace('</body>', "<script>void '/.well-known/trunk/ws';</script></body>"));
+  withMarker('first');
+  execFileSync('node', [path.join(root, 'scripts', 'stamp-service-worker.mjs'), folder]);
+  const server = await serve(folder);
+  const { page, context, errors } = await openPage({ browser, base: server.base });
+  await untilControlled(page);
+  withMarker('rebuilt');
+  await reload(page);
+  assert.equal(await page.locator('meta[name="build"]').getAttribute('content'), 'rebuilt');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('the manifest makes the app installable, its icons are served, and bench pages bypass the worker', limit, async () => {
   const server = await serve(dist);
   const { page, context, errors } = await openPage({ browser, base: server.base });
