@@ -58,6 +58,26 @@ function versionOf(folder) {
   return version;
 }
 
+/** A copy of the build that a test may change, removed after the test. */
+function copyOfBuild(t) {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'es-sandbox-offline-'));
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  fs.cpSync(dist, folder, { recursive: true });
+  return folder;
+}
+
+/** Changes the copy's index.html to say `marker` (a <meta name="build">), as a rebuild would change it. */
+function markBuild(folder, marker) {
+  const indexFile = path.join(folder, 'index.html');
+  fs.writeFileSync(indexFile, fs.readFileSync(indexFile, 'utf8')
+    .replace(/<meta name="build"[^>]*>|<title>/, `<meta name="build" content="${marker}" /><title>`));
+}
+
+/** What Trunk's post_build hook does to a build. */
+const stampWorker = (folder) => execFileSync('node', [path.join(root, 'scripts', 'stamp-service-worker.mjs'), folder]);
+
+const shownBuild = (page) => page.locator('meta[name="build"]').getAttribute('content');
+
 const appendAll = (page, events) => page.evaluate(async (events) => {
   for (const [stream, type, data] of events) await window.sandbox.append(stream, { type, data });
 }, events);
@@ -115,9 +135,7 @@ test('after one visit the app loads and works with the network off and the serve
 });
 
 test('a new build replaces the old one: its worker takes over and the old cache is deleted', limit, async (t) => {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'es-sandbox-offline-'));
-  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
-  fs.cpSync(dist, folder, { recursive: true });
+  const folder = copyOfBuild(t);
   const server = await serve(folder);
   const { page, context, errors } = await openPage({ browser, base: server.base });
   const infos = [];
@@ -128,9 +146,8 @@ test('a new build replaces the old one: its worker takes over and the old cache 
   await appendAll(page, [['visit-1', 'Visited', { build: 1 }]]);
 
   // A new build: one file changes, and the post_build hook stamps sw.js again.
-  const indexFile = path.join(folder, 'index.html');
-  fs.writeFileSync(indexFile, fs.readFileSync(indexFile, 'utf8').replace('<title>', '<meta name="build" content="next" /><title>'));
-  execFileSync('node', [path.join(root, 'scripts', 'stamp-service-worker.mjs'), folder]);
+  markBuild(folder, 'next');
+  stampWorker(folder);
   const next = versionOf(folder);
   assert.notEqual(next, first, 'a changed build has a new version');
 
@@ -140,7 +157,7 @@ test('a new build replaces the old one: its worker takes over and the old cache 
   await eventually(() => assert.ok(infos.some((text) => /newer version is installed/.test(text)), 'the page was told'));
 
   await reload(page);
-  assert.equal(await page.locator('meta[name="build"]').getAttribute('content'), 'next', 'the new build is served');
+  assert.equal(await shownBuild(page), 'next', 'the new build is served');
   assert.deepEqual(await readAll(page), [['visit-1', 'Visited', { build: 1 }]]);
   await appendAll(page, [['visit-1', 'Visited', { build: 2 }]]);
   assert.equal((await readAll(page)).length, 2);
@@ -149,29 +166,25 @@ test('a new build replaces the old one: its worker takes over and the old cache 
   await context.setOffline(true);
   await server.stop();
   await reload(page);
-  assert.equal(await page.locator('meta[name="build"]').getAttribute('content'), 'next');
+  assert.equal(await shownBuild(page), 'next');
   assert.equal((await readAll(page)).length, 2);
   assert.deepEqual(errors, []);
   await context.close();
 });
 
 test('a trunk serve build precaches nothing, so a rebuild shows on the first reload', limit, async (t) => {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'es-sandbox-serve-'));
-  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
-  fs.cpSync(dist, folder, { recursive: true });
-  const indexFile = path.join(folder, 'index.html');
-  const withMarker = (marker) => fs.writeFileSync(indexFile, fs.readFileSync(indexFile, 'utf8')
-    .replace(/<meta name="build"[^>]*>|<title>/, `<meta name="build" content="${marker}" /><title>`));
+  const folder = copyOfBuild(t);
   // What trunk serve's autoreload script, which the stamp looks for, would open (inert here).
+  const indexFile = path.join(folder, 'index.html');
   fs.writeFileSync(indexFile, fs.readFileSync(indexFile, 'utf8').replace('</body>', "<script>void '/.well-known/trunk/ws';</script></body>"));
-  withMarker('first');
-  execFileSync('node', [path.join(root, 'scripts', 'stamp-service-worker.mjs'), folder]);
+  markBuild(folder, 'first');
+  stampWorker(folder);
   const server = await serve(folder);
   const { page, context, errors } = await openPage({ browser, base: server.base });
   await untilControlled(page);
-  withMarker('rebuilt');
+  markBuild(folder, 'rebuilt');
   await reload(page);
-  assert.equal(await page.locator('meta[name="build"]').getAttribute('content'), 'rebuilt');
+  assert.equal(await shownBuild(page), 'rebuilt');
   assert.deepEqual(errors, []);
   await context.close();
 });
