@@ -43,6 +43,35 @@ pub async fn create_sandbox(name: &str) -> Result<String, StoreError> {
 /// Copies the sandbox `from` (events, streams, projections, drafts; not its
 /// lock: a copy is for working in) into a new sandbox `to`.
 pub async fn duplicate_sandbox(from: &str, to: &str) -> Result<String, StoreError> {
+    let (to, _) = copy_sandbox(from, to).await?;
+    copy_settings(from, &to, |key| key != LOCKED)?;
+    Ok(to)
+}
+
+/// Renames a sandbox: IndexedDB cannot rename a database, so this is a
+/// copy under the new name (the lock moves too) and a delete of the old.
+/// If anything was appended to the old one while it was copied (another
+/// tab), the copy is dropped and the rename refused, rather than the
+/// append deleted with the old database.
+pub async fn rename_sandbox(from: &str, to: &str) -> Result<String, StoreError> {
+    let (to, copied) = copy_sandbox(from, to).await?;
+    let source = IndexedDbStore::open(&database_name(from)).await?;
+    let now = source.event_count().await;
+    source.close();
+    if now? != copied {
+        drop_copy(&to).await?;
+        return Err(StoreError::InvalidArgument(format!(
+            "{from:?} changed while it was being renamed (another tab appended to it); nothing was renamed, try again"
+        )));
+    }
+    copy_settings(from, &to, |_| true)?;
+    delete_sandbox(from).await?;
+    Ok(to)
+}
+
+/// Copies `from` into a new sandbox named `to` (checked and trimmed), and
+/// returns that name and how many events were copied.
+async fn copy_sandbox(from: &str, to: &str) -> Result<(String, u64), StoreError> {
     let to = unused_name(to).await?;
     existing(from).await?;
     let source = IndexedDbStore::open(&database_name(from)).await?;
@@ -50,27 +79,28 @@ pub async fn duplicate_sandbox(from: &str, to: &str) -> Result<String, StoreErro
     let copied = source.copy_into(&target).await;
     source.close();
     target.close();
-    if let Err(error) = copied {
-        // The half-made copy goes, so it never shows as a sandbox. The copy's
-        // own error is what the user needs; a failed delete is added to it.
-        return Err(match IndexedDbStore::delete(&database_name(&to)).await {
-            Ok(()) => error,
-            Err(cleanup) => StoreError::Storage(format!(
-                "{error}; the half-made copy {to:?} could not be deleted either ({cleanup}): delete it from the sandboxes page"
-            )),
-        });
+    match copied {
+        Ok(copied) => Ok((to, copied)),
+        Err(error) => {
+            drop_copy(&to).await.map_err(|cleanup| {
+                StoreError::Storage(format!(
+                    "{error}; the half-made copy could not be deleted either ({cleanup})"
+                ))
+            })?;
+            Err(error)
+        }
     }
-    copy_settings(from, &to, |key| key != LOCKED)?;
-    Ok(to)
 }
 
-/// Renames a sandbox: IndexedDB cannot rename a database, so this is a
-/// duplicate under the new name (the lock moves too) and a delete of the old.
-pub async fn rename_sandbox(from: &str, to: &str) -> Result<String, StoreError> {
-    let to = duplicate_sandbox(from, to).await?;
-    copy_settings(from, &to, |key| key == LOCKED)?;
-    delete_sandbox(from).await?;
-    Ok(to)
+/// Deletes a copy that must not stay, so it never shows as a sandbox.
+async fn drop_copy(name: &str) -> Result<(), StoreError> {
+    IndexedDbStore::delete(&database_name(name))
+        .await
+        .map_err(|error| {
+            StoreError::Storage(format!(
+                "the copy {name:?} could not be deleted ({error}): delete it from the sandboxes page"
+            ))
+        })
 }
 
 /// Deletes a sandbox and its settings. Other tabs that have it open let go

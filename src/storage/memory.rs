@@ -188,7 +188,13 @@ impl EventStore for MemoryStore {
                 .into_iter()
                 .filter_map(|stream| Some((stream.clone(), state.row(&stream)?.clone())))
                 .collect();
-            let writes = plan_import(events, state.log.len() as u64, rows)?;
+            let last_created = state.log.last().map(|event| event.created.clone());
+            let writes = plan_import(
+                events,
+                state.log.len() as u64,
+                last_created.as_deref(),
+                rows,
+            )?;
             let imported = writes.records.len() as u64;
             state.write(writes);
             imported

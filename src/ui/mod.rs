@@ -27,7 +27,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::api::ApiInstaller;
-use crate::core::sandbox_name::DEFAULT_SANDBOX;
+use crate::core::sandbox_name::{validate_sandbox_name, DEFAULT_SANDBOX};
 use crate::core::StoreError;
 use crate::service::Sandbox;
 
@@ -58,7 +58,19 @@ pub fn start() {
             return;
         }
     };
-    let name = sandbox_name_from_location();
+    let name = match sandbox_name_from_location() {
+        Ok(name) => name,
+        Err(error) => {
+            installer.failed(&error);
+            yew::Renderer::<app::OpenFailed>::with_props(app::OpenFailedProps {
+                message: error.to_string(),
+                // The name is wrong, not the browser's storage.
+                unavailable: true,
+            })
+            .render();
+            return;
+        }
+    };
     let requested_scenario = query_parameter("scenario");
     wasm_bindgen_futures::spawn_local(async move {
         // `?scenario=<id>`: a fresh sandbox named after it, instead.
@@ -113,11 +125,14 @@ fn refuse_scenario(installer: ApiInstaller, error: &StoreError) {
     .render();
 }
 
-/// `?sandbox=NAME` picks a sandbox; each is its own database.
-fn sandbox_name_from_location() -> String {
-    query_parameter("sandbox")
-        .filter(|name| !name.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_SANDBOX.to_string())
+/// `?sandbox=NAME` picks a sandbox; each is its own database. A name the
+/// sandboxes page could not have made (a `/` would let its settings' keys
+/// overlap another sandbox's) is refused, not opened.
+fn sandbox_name_from_location() -> Result<String, StoreError> {
+    match query_parameter("sandbox").filter(|name| !name.trim().is_empty()) {
+        Some(name) => validate_sandbox_name(&name),
+        None => Ok(DEFAULT_SANDBOX.to_string()),
+    }
 }
 
 /// The page address's `?key=` value, if it has one.

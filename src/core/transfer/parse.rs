@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::export::{ExportedProjection, KURRENTDB_FORMAT, SANDBOX_FORMAT};
 use super::{ImportEvent, Place};
 use crate::core::event::{normalize_uuid, validate_stream_name};
-use crate::core::projection::SystemProjection;
+use crate::core::projection::{validate_projection_name, SystemProjection, NATIVE_SOURCE_PREFIX};
 use crate::core::StoreError;
 
 /// The byte-order mark some editors put at the start of a UTF-8 file.
@@ -115,7 +115,35 @@ pub fn parse_sandbox_file(text: &str) -> Result<SandboxFile, StoreError> {
             file.format, file.format_version
         )));
     }
+    check_projections(&file.projections)?;
     Ok(file)
+}
+
+/// The file's projections are checked with the events, before anything is
+/// written: a projection refused after the events landed would leave a
+/// half-imported sandbox that a retry then refuses as not empty.
+fn check_projections(projections: &[ExportedProjection]) -> Result<(), StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    for (index, projection) in projections.iter().enumerate() {
+        let place = format!("projection {} ({:?})", index + 1, projection.name);
+        validate_projection_name(&projection.name)
+            .map_err(|error| import_error(&format!("{place}: {error}")))?;
+        if !seen.insert(projection.name.as_str()) {
+            return Err(import_error(&format!(
+                "{place}: the file names this projection twice"
+            )));
+        }
+        if projection
+            .source
+            .trim_start()
+            .starts_with(NATIVE_SOURCE_PREFIX)
+        {
+            return Err(import_error(&format!(
+                "{place}: its source names one of KurrentDB's built-in handlers ('{NATIVE_SOURCE_PREFIX}…'), which only the system projections use"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One recorded event as an export writes it; every field optional here so
@@ -146,6 +174,9 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Box<RawV
 #[derive(Default)]
 pub struct EventChecker {
     last_position: Option<u64>,
+    /// The previous event's time: times never go back in a log, and time
+    /// travel finds positions by time on that promise.
+    last_created: Option<String>,
     versions: HashMap<String, u64>,
     /// The first blank line seen: only the end of a file may be blank.
     blank_line: Option<u64>,
@@ -235,6 +266,15 @@ impl EventChecker {
                 "\"position\" {position} is not after the previous event's {last}; positions must increase"
             )));
         }
+        if let Some(last) = self
+            .last_created
+            .as_deref()
+            .filter(|&last| created.as_str() < last)
+        {
+            return Err(wrong(format!(
+                "\"created\" {created} is before the previous event's {last}; times must not go back, since time travel finds events by their time"
+            )));
+        }
         match self.versions.get(&stream) {
             Some(&last) if version != last + 1 => {
                 return Err(wrong(format!(
@@ -244,6 +284,7 @@ impl EventChecker {
             _ => {}
         }
         self.last_position = Some(position);
+        self.last_created = Some(created.clone());
         self.versions.insert(stream.clone(), version);
         Ok(ImportEvent {
             place,

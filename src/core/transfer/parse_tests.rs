@@ -213,3 +213,51 @@ fn a_sandbox_file_is_read_and_its_version_checked() {
         .to_string()
         .starts_with("the whole-sandbox file is not valid"));
 }
+
+#[test]
+fn a_sandbox_files_projections_are_checked_before_anything_is_written() {
+    let file = |projections: &str| {
+        format!(
+            r#"{{"format":"es-sandbox","formatVersion":1,"sandbox":"s","exported":"2026-11-18T11:06:40.123Z","events":[],"projections":[{projections}]}}"#
+        )
+    };
+    let projection = |name: &str, source: &str| {
+        format!(r#"{{"name":"{name}","source":"{source}","emitEnabled":false,"running":true}}"#)
+    };
+    let twice = file(&format!(
+        "{},{}",
+        projection("balances", "fromAll()"),
+        projection("balances", "fromAll()")
+    ));
+    let refusal = |text: &str| parse_sandbox_file(text).err().map(|e| e.to_string());
+    assert_eq!(
+        refusal(&twice).as_deref(),
+        Some("projection 2 (\"balances\"): the file names this projection twice; nothing was imported")
+    );
+    let native = file(&projection(
+        "sneaky",
+        "native:EventStore.Projections.Core.Standard.IndexStreams",
+    ));
+    assert!(refusal(&native)
+        .is_some_and(|e| e.starts_with("projection 1 (\"sneaky\"): its source names")));
+    let unnamed = file(&projection("", "fromAll()"));
+    assert!(refusal(&unnamed).is_some_and(|e| e.starts_with("projection 1 (\"\"): ")));
+    assert!(parse_sandbox_file(&file(&projection("ok", "fromAll()"))).is_ok());
+}
+
+#[test]
+fn times_must_not_go_back() {
+    let mut checker = EventChecker::new();
+    let first = line("a", 0, 0);
+    let earlier = line("b", 0, 1).replace("2026-11-18T11:06:40.123Z", "2026-11-18T11:06:40.122Z");
+    assert!(
+        first.contains("2026-11-18T11:06:40.123Z"),
+        "the fixture's time"
+    );
+    checker.check_line(1, &first).unwrap();
+    let refusal = checker.check_line(2, &earlier).unwrap_err().to_string();
+    assert!(
+        refusal.starts_with("line 2: \"created\" 2026-11-18T11:06:40.122Z is before the previous event's 2026-11-18T11:06:40.123Z"),
+        "{refusal}"
+    );
+}

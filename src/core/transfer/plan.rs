@@ -49,14 +49,24 @@ pub fn streams_to_read(events: &[ImportEvent]) -> Vec<String> {
 }
 
 /// The rows an import writes, given the target's log ending before
-/// `next_position` and the rows of [`streams_to_read`] (absent: no such
-/// stream). The events get positions from `next_position` on, in file
-/// order, and keep their ids, types, data, metadata, versions and times.
+/// `next_position`, its last event's time (`None`: an empty log), and the
+/// rows of [`streams_to_read`] (absent: no such stream). The events get
+/// positions from `next_position` on, in file order, and keep their ids,
+/// types, data, metadata, versions and times.
+///
+/// Kept times must not go back: time travel finds positions by time, on
+/// the promise that a log's times never decrease (the file's own order is
+/// checked as it is read). A file older than the log's end is refused,
+/// after its conflicts, which name a more useful line.
 pub fn plan_import(
     events: Vec<ImportEvent>,
     next_position: u64,
+    last_created: Option<&str>,
     mut rows: HashMap<String, StreamInfo>,
 ) -> Result<Writes, StoreError> {
+    let first = events
+        .first()
+        .map(|event| (event.place, event.created.clone()));
     let mut records = Vec::with_capacity(events.len());
     let mut touched: Vec<String> = Vec::new();
     let mut events = events.into_iter().peekable();
@@ -85,6 +95,13 @@ pub fn plan_import(
                 row.soft_delete();
                 touch(&mut touched, &deleted);
             }
+        }
+    }
+    if let (Some((place, created)), Some(last)) = (first, last_created) {
+        if created.as_str() < last {
+            return Err(StoreError::Import(format!(
+                "{place}: its time {created} is before this sandbox's last event ({last}); imported events keep their times, and time travel needs times that never go back, so import the file into a new sandbox"
+            )));
         }
     }
     Ok(Writes {

@@ -47,7 +47,7 @@ fn into_an_empty_sandbox_positions_versions_ids_and_times_are_kept() {
         ("b-1", 0, "B", "1"),
         ("a-1", 1, "A", "2"),
     ]);
-    let writes = plan_import(file, 0, HashMap::new()).unwrap();
+    let writes = plan_import(file, 0, None, HashMap::new()).unwrap();
     let kept: Vec<_> = writes
         .records
         .iter()
@@ -81,7 +81,7 @@ fn into_an_empty_sandbox_positions_versions_ids_and_times_are_kept() {
 fn positions_follow_the_end_of_the_target_log() {
     let file = events(&[("new", 0, "A", "{}"), ("old", 3, "B", "{}")]);
     let rows = HashMap::from([("old".to_string(), row("old", 2))]);
-    let writes = plan_import(file, 40, rows).unwrap();
+    let writes = plan_import(file, 40, None, rows).unwrap();
     assert_eq!(
         writes
             .records
@@ -97,7 +97,7 @@ fn positions_follow_the_end_of_the_target_log() {
 fn a_stream_that_moved_on_in_the_target_is_a_conflict_naming_line_and_stream() {
     let file = events(&[("fine", 0, "A", "{}"), ("a", 3, "A", "{}")]);
     let rows = HashMap::from([("a".to_string(), row("a", 5))]);
-    let error = plan_import(file, 9, rows).unwrap_err();
+    let error = plan_import(file, 9, None, rows).unwrap_err();
     assert_eq!(error.name(), "ImportError");
     assert_eq!(
         error.to_string(),
@@ -108,7 +108,7 @@ fn a_stream_that_moved_on_in_the_target_is_a_conflict_naming_line_and_stream() {
 #[test]
 fn importing_a_stream_that_exists_from_version_zero_is_a_conflict() {
     let rows = HashMap::from([("a".to_string(), row("a", 0))]);
-    let error = plan_import(events(&[("a", 0, "A", "{}")]), 1, rows).unwrap_err();
+    let error = plan_import(events(&[("a", 0, "A", "{}")]), 1, None, rows).unwrap_err();
     assert!(error
         .to_string()
         .starts_with("line 1: stream 'a' already exists in this sandbox (up to version 0)"));
@@ -116,7 +116,7 @@ fn importing_a_stream_that_exists_from_version_zero_is_a_conflict() {
 
 #[test]
 fn events_that_start_past_version_zero_need_the_stream() {
-    let error = plan_import(events(&[("a", 4, "A", "{}")]), 0, HashMap::new()).unwrap_err();
+    let error = plan_import(events(&[("a", 4, "A", "{}")]), 0, None, HashMap::new()).unwrap_err();
     assert!(error
         .to_string()
         .contains("start at version 4, but this sandbox has no stream 'a'"));
@@ -134,7 +134,7 @@ fn a_soft_delete_and_an_undelete_round_trip() {
         ("b", 0, "B", "{}"),
         ("$$b", 0, "$metadata", &tb),
     ]);
-    let writes = plan_import(file, 0, HashMap::new()).unwrap();
+    let writes = plan_import(file, 0, None, HashMap::new()).unwrap();
     assert_eq!(writes.records.len(), 7, "no marker of the import's own");
     let rows = rows_of(&writes);
     assert_eq!(
@@ -157,7 +157,7 @@ fn a_soft_delete_and_an_undelete_round_trip() {
 #[test]
 fn a_tb_a_caller_wrote_is_stored_not_applied() {
     let file = events(&[("a", 0, "A", "{}"), ("$$a", 0, "$metadata", r#"{"$tb":1}"#)]);
-    let writes = plan_import(file, 0, HashMap::new()).unwrap();
+    let writes = plan_import(file, 0, None, HashMap::new()).unwrap();
     assert_eq!(rows_of(&writes)["a"].truncate_before, 0);
 }
 
@@ -165,7 +165,7 @@ fn a_tb_a_caller_wrote_is_stored_not_applied() {
 fn a_large_stream_is_decided_in_runs_under_the_append_limit() {
     let big = format!(r#""{}""#, "x".repeat(400_000));
     let specs: Vec<(&str, u64, &str, &str)> = (0..6).map(|v| ("a", v, "A", big.as_str())).collect();
-    let writes = plan_import(events(&specs), 0, HashMap::new()).unwrap();
+    let writes = plan_import(events(&specs), 0, None, HashMap::new()).unwrap();
     assert_eq!(writes.records.len(), 6);
     assert_eq!(rows_of(&writes)["a"].version, 5);
 }
@@ -206,4 +206,27 @@ fn a_preview_counts_and_names_the_first_streams_and_events() {
         "12,345,678"
     );
     assert_eq!(crate::core::transfer::group_thousands(999), "999");
+}
+
+#[test]
+fn a_file_older_than_the_log_is_refused_after_its_conflicts() {
+    let file = || events(&[("a", 0, "A", "{}"), ("b", 0, "B", "{}")]);
+    let older = plan_import(file(), 5, Some("2026-11-27T00:00:00.000Z"), HashMap::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        older.starts_with("line 1: its time 2026-11-18T11:06:00.000Z is before this sandbox's last event (2026-11-27T00:00:00.000Z)"),
+        "{older}"
+    );
+    assert!(plan_import(file(), 5, Some("2026-11-18T11:06:00.000Z"), HashMap::new()).is_ok());
+    // A conflict names its line first.
+    let mut rows = HashMap::new();
+    rows.insert("b".to_string(), row("b", 0));
+    let conflict = plan_import(file(), 5, Some("2026-11-27T00:00:00.000Z"), rows)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        conflict.starts_with("line 2: stream 'b' already exists"),
+        "{conflict}"
+    );
 }

@@ -12,10 +12,10 @@ use super::append::{events_and_streams, last_key_lookup, position_after};
 use super::commit::{abort_queued, committed, new_heads, write_rows, Commit, NewHeads};
 use super::heads::lookup_head;
 use super::schema::BY_STREAM_VERSION;
-use super::{storage_error, IndexedDbStore};
+use super::{from_js, storage_error, IndexedDbStore};
 use crate::core::transfer::{plan_import, streams_to_read, ImportEvent};
 use crate::core::StoreError;
-use crate::storage::rows::{StoredStream, EVENTS_STORE, STREAMS_STORE};
+use crate::storage::rows::{EventRow, StoredStream, EVENTS_STORE, STREAMS_STORE};
 use crate::storage::ImportProgress;
 
 /// How many events are queued per step, with one progress report after
@@ -45,6 +45,19 @@ impl IndexedDbStore {
             .collect::<Result<Vec<_>, _>>()?;
         let next_position = position_after(last_key.await.map_err(storage_error)?)?;
         self.observe_next_position(next_position);
+        let last_created = match next_position.checked_sub(1) {
+            Some(last) => {
+                let row = events_store
+                    .get(JsValue::from_f64(last as f64))
+                    .map_err(storage_error)?
+                    .await
+                    .map_err(storage_error)?;
+                row.map(from_js::<EventRow>)
+                    .transpose()?
+                    .map(|row| row.created)
+            }
+            None => None,
+        };
         let mut heads: Vec<StoredStream> = Vec::new();
         for lookup in lookups {
             heads.extend(lookup.head().await?);
@@ -53,7 +66,7 @@ impl IndexedDbStore {
             .iter()
             .map(|head| (head.info.stream.clone(), head.info.clone()))
             .collect();
-        let writes = match plan_import(events, next_position, rows) {
+        let writes = match plan_import(events, next_position, last_created.as_deref(), rows) {
             Ok(writes) => writes,
             Err(error) => return Err(abort_queued(transaction, error)),
         };

@@ -46,21 +46,18 @@ pub async fn database_names() -> Result<Vec<String>, StoreError> {
 }
 
 impl IndexedDbStore {
-    /// Copies this sandbox into `target`, a freshly created one: the events
-    /// there when the copy began, a page per transaction, then the streams
-    /// rows of those events and the projections. An append made meanwhile
-    /// (another tab) is left out whole, rather than copied as an event
-    /// without its stream row. A copy that fails part way leaves `target`
-    /// half-filled: the caller deletes it.
+    /// Copies this sandbox into `target`, a freshly created one: the
+    /// projections' rows first, then the events there when the copy began,
+    /// a page per transaction, then the streams rows of those events. An
+    /// append made meanwhile (another tab, a projection's output) is left
+    /// out whole, rather than copied as an event without its stream row,
+    /// and no projection's checkpoint is past the copied log, since the
+    /// rows were read before its end was. Returns the number of events
+    /// copied: the log's end when the copy began. A copy that fails part
+    /// way leaves `target` half-filled: the caller deletes it.
     pub async fn copy_into(&self, target: &IndexedDbStore) -> Result<u64, StoreError> {
-        let end = {
-            let transaction = self.read_transaction(&[EVENTS_STORE])?;
-            let events = transaction
-                .object_store(EVENTS_STORE)
-                .map_err(storage_error)?;
-            next_position(&events).await?
-        };
-        let mut copied = 0;
+        let projections = self.rows_of(PROJECTIONS_STORE, None).await?;
+        let end = self.event_count().await?;
         let mut from = 0;
         while from < end {
             let to = (from + COPY_PAGE).min(end);
@@ -69,7 +66,6 @@ impl IndexedDbStore {
                     .map_err(storage_error)?;
             let rows = self.rows_of(EVENTS_STORE, Some(range)).await?;
             target.put_rows(EVENTS_STORE, rows.iter()).await?;
-            copied += u64::from(rows.length());
             from = to;
         }
         let streams = self.rows_of(STREAMS_STORE, None).await?;
@@ -79,15 +75,22 @@ impl IndexedDbStore {
                 .and_then(|first| first.as_f64())
                 .is_some_and(|first| first < end as f64)
         };
-        let streams: Vec<JsValue> = streams.iter().filter(begun_before_end).collect();
-        copied += streams.len() as u64;
-        target.put_rows(STREAMS_STORE, streams.into_iter()).await?;
-        let projections = self.rows_of(PROJECTIONS_STORE, None).await?;
-        copied += u64::from(projections.length());
+        target
+            .put_rows(STREAMS_STORE, streams.iter().filter(begun_before_end))
+            .await?;
         target
             .put_rows(PROJECTIONS_STORE, projections.iter())
             .await?;
-        Ok(copied)
+        Ok(end)
+    }
+
+    /// How many events the log holds.
+    pub async fn event_count(&self) -> Result<u64, StoreError> {
+        let transaction = self.read_transaction(&[EVENTS_STORE])?;
+        let events = transaction
+            .object_store(EVENTS_STORE)
+            .map_err(storage_error)?;
+        next_position(&events).await
     }
 
     async fn rows_of(&self, store: &str, range: Option<KeyRange>) -> Result<Array, StoreError> {

@@ -4,6 +4,9 @@
 use gloo::file::{Blob, ObjectUrl};
 use wasm_bindgen::JsCast;
 
+/// Long enough for any browser to have read the Blob for the download.
+const REVOKE_AFTER_MS: u32 = 60_000;
+
 /// Offers `text` as a download called `name`.
 pub fn download(name: &str, mime_type: &str, text: &str) -> Result<(), String> {
     let url = ObjectUrl::from(Blob::new_with_options(text, Some(mime_type)));
@@ -18,7 +21,8 @@ pub fn download(name: &str, mime_type: &str, text: &str) -> Result<(), String> {
     link.set_href(&url);
     link.set_download(name);
     link.click();
-    // `url` is revoked when dropped here: the click has already started the
-    // download with its own reference to the Blob.
+    // Revoked a while later, not now: some browsers fetch the URL after
+    // the click returns, and a revoked one gives an empty or failed file.
+    gloo::timers::callback::Timeout::new(REVOKE_AFTER_MS, move || drop(url)).forget();
     Ok(())
 }
