@@ -96,7 +96,7 @@ pub fn sandboxes_page() -> Html {
             <p class="muted">{ "Each sandbox is its own IndexedDB database in this browser, with its own events and projections. Duplicate one to keep a checkpoint you can go back to." }</p>
             <form class="toolbar" onsubmit={on_create}>
                 <label for="new-sandbox">{ "New sandbox" }</label>
-                <input id="new-sandbox" type="text" maxlength="64" required=true
+                <input id="new-sandbox" type="text" maxlength="100" required=true
                     value={(*new_name).clone()}
                     oninput={let new_name = new_name.clone(); move |event: InputEvent| new_name.set(input_value(&event))} />
                 <button type="submit" class="primary" disabled={*busy}>{ "Create" }</button>
@@ -209,7 +209,7 @@ fn sandbox_row(props: &SandboxRowProps) -> Html {
             html! {
                 <form class="actions" onsubmit={on_submit}>
                     <label for={input_id.clone()}>{ label }</label>
-                    <input id={input_id} type="text" maxlength="64" required=true
+                    <input id={input_id} type="text" maxlength="100" required=true
                         value={(*other_name).clone()}
                         oninput={let other_name = other_name.clone(); move |event: InputEvent| other_name.set(input_value(&event))} />
                     <button type="submit" class="primary">
