@@ -117,6 +117,13 @@ test('window.sandbox creates, switches to and deletes sandboxes, with clear erro
   assert.equal(await header(page), 'sandbox: default');
   const names = (await page.evaluate(() => window.sandbox.sandboxes())).map((s) => s.name);
   assert.deepEqual(names, ['default']);
+
+  // An address naming a sandbox the page could not have made opens nothing.
+  await page.goto(`${app.base}?sandbox=a%2Fb`);
+  await page.getByText('"a/b" cannot name a sandbox: it contains \'/\'').waitFor();
+  await page.goto(app.base);
+  await waitReady(page);
+  assert.deepEqual((await page.evaluate(() => window.sandbox.sandboxes())).map((s) => s.name), ['default']);
   assert.deepEqual(errors, []);
   await context.close();
 });
