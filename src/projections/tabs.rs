@@ -5,58 +5,32 @@
 
 use std::rc::Rc;
 
-use wasm_bindgen::prelude::Closure;
-use wasm_bindgen::{JsCast, JsValue};
-
 use super::host::{Projection, ProjectionHost};
+pub(super) use crate::js::TabChannel as Tabs;
 use crate::storage::ProjectionRows;
-
-/// The channel to this sandbox's other tabs, and its listener.
-pub(super) struct Tabs {
-    channel: web_sys::BroadcastChannel,
-    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
-}
-
-impl Drop for Tabs {
-    fn drop(&mut self) {
-        self.channel.close();
-    }
-}
 
 impl ProjectionHost {
     pub(super) fn listen_to_other_tabs(self: &Rc<Self>) {
-        let channel =
-            match web_sys::BroadcastChannel::new(&format!("{}/projections", self.database)) {
-                Ok(channel) => channel,
-                Err(error) => {
-                    // Without it each tab still runs correctly on its own; it
-                    // only learns of another tab's commands when it next writes.
-                    web_sys::console::warn_2(
-                        &"other tabs' projection commands will not be heard".into(),
-                        &error,
-                    );
-                    return;
-                }
-            };
         let host = Rc::downgrade(self);
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |message: web_sys::MessageEvent| {
-                let (Some(host), Some(name)) = (host.upgrade(), message.data().as_string()) else {
-                    return;
-                };
+        let channel = Tabs::open(&format!("{}/projections", self.database), move |name| {
+            if let Some(host) = host.upgrade() {
                 wasm_bindgen_futures::spawn_local(async move { host.follow(&name).await });
-            },
-        );
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        *self.tabs.borrow_mut() = Some(Tabs {
-            channel,
-            _on_message: on_message,
+            }
         });
+        match channel {
+            Ok(channel) => *self.tabs.borrow_mut() = Some(channel),
+            // Without it each tab still runs correctly on its own; it only
+            // learns of another tab's commands when it next writes.
+            Err(error) => web_sys::console::warn_2(
+                &"other tabs' projection commands will not be heard".into(),
+                &error,
+            ),
+        }
     }
 
     pub(super) fn tell_other_tabs(&self, name: &str) {
         if let Some(tabs) = &*self.tabs.borrow() {
-            if let Err(error) = tabs.channel.post_message(&JsValue::from_str(name)) {
+            if let Err(error) = tabs.post(name) {
                 web_sys::console::warn_2(
                     &"could not tell other tabs of a projection command".into(),
                     &error,

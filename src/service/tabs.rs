@@ -8,10 +8,10 @@
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::prelude::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use super::{Change, Sandbox};
+pub(super) use crate::js::TabChannel as Tabs;
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "news", rename_all = "camelCase")]
@@ -25,52 +25,29 @@ pub(super) enum TabNews {
     },
 }
 
-/// The channel and its listener, closed when the sandbox goes.
-pub(super) struct Tabs {
-    channel: web_sys::BroadcastChannel,
-    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
-}
-
-impl Drop for Tabs {
-    fn drop(&mut self) {
-        self.channel.close();
-    }
-}
-
 impl Sandbox {
     pub(super) fn listen_to_other_tabs(self: &Rc<Self>, database: &str) {
-        let channel = match web_sys::BroadcastChannel::new(&format!("{database}/changes")) {
-            Ok(channel) => channel,
-            Err(error) => {
-                // This tab still works alone; it sees other tabs' appends
-                // when it next reads.
-                web_sys::console::warn_2(
-                    &"other tabs' appends will show here only on the next read".into(),
-                    &error,
-                );
-                return;
-            }
-        };
         let sandbox = Rc::downgrade(self);
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |message: web_sys::MessageEvent| {
-                let Some(sandbox) = sandbox.upgrade() else {
-                    return;
-                };
-                let text = message.data().as_string().unwrap_or_default();
-                match serde_json::from_str::<TabNews>(&text) {
-                    Ok(news) => sandbox.heard(news),
-                    Err(error) => web_sys::console::warn_1(
-                        &format!("ignored a message from another tab ({error}): {text}").into(),
-                    ),
-                }
-            },
-        );
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        *self.tabs.borrow_mut() = Some(Tabs {
-            channel,
-            _on_message: on_message,
+        let channel = Tabs::open(&format!("{database}/changes"), move |text| {
+            let Some(sandbox) = sandbox.upgrade() else {
+                return;
+            };
+            match serde_json::from_str::<TabNews>(&text) {
+                Ok(news) => sandbox.heard(news),
+                Err(error) => web_sys::console::warn_1(
+                    &format!("ignored a message from another tab ({error}): {text}").into(),
+                ),
+            }
         });
+        match channel {
+            Ok(channel) => *self.tabs.borrow_mut() = Some(channel),
+            // This tab still works alone; it sees other tabs' appends when
+            // it next reads.
+            Err(error) => web_sys::console::warn_2(
+                &"other tabs' appends will show here only on the next read".into(),
+                &error,
+            ),
+        }
     }
 
     fn heard(self: &Rc<Self>, news: TabNews) {
@@ -92,7 +69,7 @@ impl Sandbox {
         };
         let sent = serde_json::to_string(news)
             .map_err(|error| JsValue::from_str(&error.to_string()))
-            .and_then(|text| tabs.channel.post_message(&JsValue::from_str(&text)));
+            .and_then(|text| tabs.post(&text));
         if let Err(error) = sent {
             // The other tabs catch up on their next read; this one is fine.
             web_sys::console::warn_2(&"could not tell other tabs of a change".into(), &error);

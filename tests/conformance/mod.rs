@@ -61,6 +61,7 @@ macro_rules! all_cases {
         $runner!(importing_the_same_file_twice_is_a_conflict);
         $runner!(soft_deleted_streams_round_trip_through_an_import);
         $runner!(appends_after_an_import_see_the_imported_heads);
+        $runner!(an_import_older_than_the_log_is_refused_and_writes_nothing);
         // reads.rs
         $runner!(read_stream_pages_forwards_and_backwards);
         $runner!(read_all_pages_forwards_and_backwards_from_a_position);
