@@ -267,8 +267,15 @@ impl Sandbox {
     /// open connection would block the delete), then the page moves to the
     /// default sandbox.
     pub async fn delete_itself(&self) -> Result<(), StoreError> {
-        self.release("This sandbox was deleted.");
-        delete_sandbox(&self.name).await?;
+        self.release("Deleting this sandbox…");
+        if let Err(error) = delete_sandbox(&self.name).await {
+            // The page let go of the sandbox, which is still there: it says
+            // so, and a reload opens it again.
+            self.release(&format!(
+                "This sandbox could not be deleted ({error}), and this page let go of it; reload to open it again."
+            ));
+            return Err(error);
+        }
         switch_to(DEFAULT_SANDBOX);
         Ok(())
     }
