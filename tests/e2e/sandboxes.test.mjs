@@ -2,7 +2,12 @@
 // sandbox seeing each other's appends live.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startApp, openPage, reload, waitReady, attempt, eventually, limit } from './harness.mjs';
+
+const screenshots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots', 'after');
 
 let app;
 before(async () => { app = await startApp(); }, limit);
@@ -74,6 +79,8 @@ test('a learner keeps several sandboxes apart, and duplicates, renames and delet
   await waitReady(page);
   const deleting = await rowButton(page, 'workshop', 'Delete');
   await deleting.getByText('Delete "workshop" and everything in it?').waitFor();
+  fs.mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, 'sandboxes-delete-asks-first.png'), fullPage: true });
   await deleting.getByRole('button', { name: 'Keep it' }).click();
   await rowButton(page, 'workshop', 'Delete');
   await page.getByRole('button', { name: 'Delete for good' }).click();
