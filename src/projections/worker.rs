@@ -138,8 +138,13 @@ impl ReducerWorker {
         let _watchdog = limit_ms.map(|limit| {
             let shared = Rc::clone(&self.shared);
             let worker = self.worker.clone();
+            let last_look = Cell::new(now());
             Interval::new(WATCH_EVERY_MS, move || {
-                if now() - shared.last_heard.get() > f64::from(limit) + SLACK_MS {
+                // A look that comes late means this page was busy, and the
+                // worker's heartbeats may be queued behind it: silence is
+                // judged on the next look, after they have been heard.
+                let late = now() - last_look.replace(now()) > f64::from(WATCH_EVERY_MS) * 4.0;
+                if !late && now() - shared.last_heard.get() > f64::from(limit) + SLACK_MS {
                     worker.terminate();
                     shared.settle_all_as_hung();
                 }
