@@ -178,6 +178,10 @@ test('the shopping cart is the tutorial\'s: its Xbox counter says 3, and its ste
   // The tutorial's next step: output the state, then reset.
   const outputting = "fromAll()\n.when({\n    $init: function(){\n        return {\n            count: 0\n        }\n    },\n    ItemAdded: function(s,e){\n        if(e.body.Description.indexOf(\"Xbox One S\") >= 0){\n            s.count += 1;\n        }\n    }\n}).outputState()\n";
   await page.evaluate((source) => window.sandbox.updateProjection('xbox-one-s-counter', source), outputting);
+  // As a person does: the saved code has caught up before the reset. (A
+  // reset fired while the update's pass still writes can lose the result
+  // stream; noted on issue 11.)
+  await page.evaluate(() => window.sandbox.projectionState('xbox-one-s-counter'));
   await page.evaluate(() => window.sandbox.resetProjection('xbox-one-s-counter'));
   await expectFlags(page, [true, true, true, true]);
   const results = await page.evaluate(() => window.sandbox.readStream('$projections-xbox-one-s-counter-result', { direction: 'backwards', limit: 1 }));
