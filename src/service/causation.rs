@@ -6,6 +6,7 @@ use crate::core::metadata::causation_ids_of;
 use crate::core::projection::ProjectionStatus;
 use crate::core::{ReadRequest, RecordedEvent, StoreError};
 use crate::projections::ChangeAt;
+use crate::storage::event_just_before;
 
 use super::Sandbox;
 
@@ -13,12 +14,6 @@ use super::Sandbox;
 /// correlation is one piece of work, a few events, and a runaway one (a
 /// script tagging everything with one id) must not load the whole log.
 pub const CHAIN_READ_LIMIT: usize = 1000;
-
-/// How far before a correlation's first event the event it is named after
-/// is looked for (one `$all` read). KurrentDB's clients start a correlation
-/// with the first event's own id, and that event carries none itself, so
-/// the correlation index does not hold it; there is no index of ids.
-const NAMED_AFTER_LOOK_BACK: usize = 256;
 
 /// At most this many causes named from outside the correlation are looked
 /// up (each is a read), so a chain of hundreds stays one quick page.
@@ -108,56 +103,11 @@ impl Sandbox {
             return Ok(None);
         };
         match chain.events.first() {
-            Some(first) if !chain.holds(&id) => self.event_just_before(first.position, &id).await,
+            Some(first) if !chain.holds(&id) => {
+                event_just_before(&*self.store, first.position, &id).await
+            }
             _ => Ok(None),
         }
-    }
-
-    /// The event `effect` names as its cause by `id`: where
-    /// [`Sandbox::cause_of`] looks, and when `id` is also the effect's
-    /// correlation id, the event the correlation is named after (KurrentDB's
-    /// clients start a correlation with the first event's id, and that
-    /// event carries none itself), just before the correlation's first
-    /// event.
-    pub async fn cause_in_chain(
-        &self,
-        effect: &RecordedEvent,
-        id: &str,
-    ) -> Result<Option<RecordedEvent>, StoreError> {
-        if let Some(cause) = self.cause_of(effect, id).await? {
-            return Ok(Some(cause));
-        }
-        let Some(id) = normalize_uuid(id) else {
-            return Ok(None);
-        };
-        let Some(correlation) = effect.correlation_id() else {
-            return Ok(None);
-        };
-        if normalize_uuid(&correlation).as_deref() != Some(id.as_str()) {
-            return Ok(None);
-        }
-        let first = self
-            .read_by_correlation(&correlation, ReadRequest::forwards(0, 1))
-            .await?
-            .first()
-            .map_or(effect.position, |first| first.position);
-        self.event_just_before(first, &id).await
-    }
-
-    /// The event with `id` among the [`NAMED_AFTER_LOOK_BACK`] events
-    /// before `position`.
-    async fn event_just_before(
-        &self,
-        position: u64,
-        id: &str,
-    ) -> Result<Option<RecordedEvent>, StoreError> {
-        let Some(last) = position.checked_sub(1) else {
-            return Ok(None);
-        };
-        let before = self
-            .read_all(ReadRequest::backwards(Some(last), NAMED_AFTER_LOOK_BACK))
-            .await?;
-        Ok(before.into_iter().find(|event| event.id == id))
     }
 
     /// The causes the chain's events name that are not in it, where a

@@ -184,7 +184,9 @@ pub trait ProjectionRows {
 /// so it is looked up where a cause is: at `effect`'s `$p` (the source
 /// position a projection tags its outputs with), then among the events
 /// that share `effect`'s `$correlationId`, since a caused event carries
-/// its cause's correlation. A cause outside both is not found.
+/// its cause's correlation; and when the cause is the one the correlation
+/// is named after, just before the correlation's first event
+/// ([`event_just_before`]). A cause elsewhere is not found.
 pub async fn find_cause<S: EventStore>(
     store: &S,
     effect: &RecordedEvent,
@@ -200,10 +202,43 @@ pub async fn find_cause<S: EventStore>(
             return Ok(Some(source));
         }
     }
-    match effect.correlation_id() {
-        Some(correlation_id) => store.event_in_correlation(&correlation_id, &id).await,
-        None => Ok(None),
+    let Some(correlation_id) = effect.correlation_id() else {
+        return Ok(None);
+    };
+    if let Some(cause) = store.event_in_correlation(&correlation_id, &id).await? {
+        return Ok(Some(cause));
     }
+    if normalize_uuid(&correlation_id).as_deref() != Some(id.as_str()) {
+        return Ok(None);
+    }
+    let first = store
+        .read_by_correlation(&correlation_id, ReadRequest::forwards(0, 1))
+        .await?
+        .first()
+        .map_or(effect.position, |first| first.position);
+    event_just_before(store, first, &id).await
+}
+
+/// How far before a correlation's first event the event it is named after
+/// is looked for (one `$all` read). KurrentDB's clients start a correlation
+/// with the first event's own id, and that event carries none itself, so
+/// the correlation index does not hold it; there is no index of ids.
+const NAMED_AFTER_LOOK_BACK: usize = 256;
+
+/// The event with `id` among the [`NAMED_AFTER_LOOK_BACK`] events before
+/// `position`: where the event a correlation is named after is.
+pub async fn event_just_before<S: EventStore>(
+    store: &S,
+    position: u64,
+    id: &str,
+) -> Result<Option<RecordedEvent>, StoreError> {
+    let Some(last) = position.checked_sub(1) else {
+        return Ok(None);
+    };
+    let before = store
+        .read_all(ReadRequest::backwards(Some(last), NAMED_AFTER_LOOK_BACK))
+        .await?;
+    Ok(before.into_iter().find(|event| event.id == id))
 }
 
 /// The position of the last event in `$all`, `None` when the store is empty.

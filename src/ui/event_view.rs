@@ -37,7 +37,7 @@ struct Cause {
     id: String,
     /// `None` when it is not found where a cause is looked for: at the
     /// effect's `$p`, among its correlation's events, and, when it is the
-    /// correlation's id, just before them (`Sandbox::cause_in_chain`).
+    /// correlation's id, just before them (`storage::find_cause`).
     event: Option<RecordedEvent>,
     /// The event is there, but a soft delete hides it from its stream.
     hidden: bool,
@@ -238,7 +238,7 @@ async fn read_shown(
         .unwrap_or_default();
     let mut causes = Vec::new();
     for (key, id) in named {
-        let cause = sandbox.cause_in_chain(&event, &id).await?;
+        let cause = sandbox.cause_of(&event, &id).await?;
         let hidden = match &cause {
             Some(cause) => sandbox
                 .stream(&cause.stream)
