@@ -8,7 +8,9 @@ use wasm_bindgen::JsValue;
 
 use super::args::string_argument;
 use super::{to_json_value, Reply};
-use crate::service::sandboxes::{create_sandbox, delete_sandbox, sandbox_names, switch_to};
+use crate::service::sandboxes::{
+    create_sandbox, delete_sandbox, existing, sandbox_names, switch_to,
+};
 use crate::service::Sandbox;
 
 /// A row of `sandboxes()`.
@@ -45,12 +47,7 @@ pub(super) fn create(_: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
 pub(super) fn use_sandbox(_: Rc<Sandbox>, [name, _, _]: [JsValue; 3]) -> Reply {
     Box::pin(async move {
         let name = string_argument(&name, "sandbox name")?;
-        if !sandbox_names().await?.contains(&name) {
-            return Err(crate::core::StoreError::InvalidArgument(format!(
-                "there is no sandbox called {name:?}; createSandbox({name:?}) makes one"
-            ))
-            .into());
-        }
+        existing(&name).await?;
         switch_to(&name);
         Ok(JsValue::UNDEFINED)
     })

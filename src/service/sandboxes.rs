@@ -125,16 +125,26 @@ impl Sandbox {
     }
 
     pub fn set_locked(&self, locked: bool) -> Result<(), StoreError> {
-        let storage = local_storage()?;
-        let key = setting_key(&self.name, LOCKED);
-        let written = if locked {
-            storage.set_item(&key, "true")
-        } else {
-            storage.remove_item(&key)
-        };
-        written.map_err(|error| storage_refused("save the lock", &error))?;
+        self.save_setting(LOCKED, locked.then_some("true"), "the lock")?;
         self.lock_changed(locked);
         Ok(())
+    }
+
+    /// Saves one of this sandbox's settings (`None` removes it); `what`
+    /// names it in the error.
+    pub(super) fn save_setting(
+        &self,
+        key: &str,
+        value: Option<&str>,
+        what: &str,
+    ) -> Result<(), StoreError> {
+        let storage = local_storage()?;
+        let key = setting_key(&self.name, key);
+        let saved = match value {
+            Some(value) => storage.set_item(&key, value),
+            None => storage.remove_item(&key),
+        };
+        saved.map_err(|error| storage_refused(&format!("save {what}"), &error))
     }
 
     /// The refusal of a write to a locked sandbox.
@@ -163,12 +173,13 @@ async fn unused_name(name: &str) -> Result<String, StoreError> {
     Ok(name)
 }
 
-async fn existing(name: &str) -> Result<(), StoreError> {
+/// `Ok` when there is a sandbox called `name`.
+pub async fn existing(name: &str) -> Result<(), StoreError> {
     if sandbox_names().await?.iter().any(|known| known == name) {
         Ok(())
     } else {
         Err(StoreError::InvalidArgument(format!(
-            "there is no sandbox called {name:?}"
+            "there is no sandbox called {name:?}; create it first"
         )))
     }
 }
@@ -240,23 +251,46 @@ fn storage_refused(what: &str, error: &wasm_bindgen::JsValue) -> StoreError {
 /// it. The load starts after the caller's task ends, so a promise resolved
 /// now still reaches a script that awaits it.
 pub fn switch_to(name: &str) {
-    let search = if name == DEFAULT_SANDBOX {
-        String::new()
-    } else {
-        let query = web_sys::UrlSearchParams::new().ok();
-        if let Some(query) = &query {
-            query.set("sandbox", name);
-        }
-        query.map_or_else(String::new, |query| {
-            format!("?{}", String::from(query.to_string()))
-        })
-    };
+    load_soon(
+        format!("./{}#/", sandbox_query(name)),
+        Visit::Replace,
+        "could not open the sandbox",
+    );
+}
+
+/// The query of the address that opens the sandbox `name`: `?sandbox=…`,
+/// or nothing for the default one.
+pub fn sandbox_query(name: &str) -> String {
+    if name == DEFAULT_SANDBOX {
+        return String::new();
+    }
+    let query = web_sys::UrlSearchParams::new().ok();
+    if let Some(query) = &query {
+        query.set("sandbox", name);
+    }
+    query.map_or_else(String::new, |query| {
+        format!("?{}", String::from(query.to_string()))
+    })
+}
+
+/// Whether a page load keeps the current page in the history.
+pub(super) enum Visit {
+    Assign,
+    Replace,
+}
+
+/// Loads `address` after the caller's task ends, so a promise resolved now
+/// still reaches a script that awaits it.
+pub(super) fn load_soon(address: String, visit: Visit, failure: &'static str) {
     gloo::timers::callback::Timeout::new(0, move || {
         let moved = web_sys::window()
             .ok_or_else(|| wasm_bindgen::JsValue::from_str("no window"))
-            .and_then(|window| window.location().replace(&format!("./{search}#/")));
+            .and_then(|window| match visit {
+                Visit::Assign => window.location().assign(&address),
+                Visit::Replace => window.location().replace(&address),
+            });
         if let Err(error) = moved {
-            web_sys::console::error_2(&"could not open the sandbox".into(), &error);
+            web_sys::console::error_2(&failure.into(), &error);
         }
     })
     .forget();

@@ -8,7 +8,7 @@
 //! the overdraft" keeps its tick once the cursor is back at live, and after
 //! a reload.
 
-use super::sandboxes::{local_storage, read_setting, setting_key};
+use super::sandboxes::{load_soon, read_setting, Visit};
 use super::Sandbox;
 use crate::core::{ReadRequest, StoreError};
 use crate::projections::ProjectionError;
@@ -63,8 +63,8 @@ impl Sandbox {
                 }
             }
         }
-        self.save_setting(SCENARIO, Some(scenario.id))?;
-        self.save_setting(TICKED, None)?;
+        self.save_setting(SCENARIO, Some(scenario.id), "the scenario")?;
+        self.save_setting(TICKED, None, "the scenario's progress")?;
         Ok(scenario)
     }
 
@@ -104,7 +104,7 @@ impl Sandbox {
             .collect();
         if changed {
             let list: Vec<String> = ticked.iter().map(usize::to_string).collect();
-            self.save_setting(TICKED, Some(&list.join(",")))?;
+            self.save_setting(TICKED, Some(&list.join(",")), "the scenario's progress")?;
         }
         Ok(done)
     }
@@ -165,21 +165,6 @@ impl Sandbox {
         }
         Ok(facts)
     }
-
-    fn save_setting(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
-        let storage = local_storage()?;
-        let key = setting_key(&self.name, key);
-        let saved = match value {
-            Some(value) => storage.set_item(&key, value),
-            None => storage.remove_item(&key),
-        };
-        saved.map_err(|error| {
-            StoreError::Storage(format!(
-                "localStorage refused to save the scenario's progress: {}",
-                crate::js::error_text(&error)
-            ))
-        })
-    }
 }
 
 /// A projection the learner deleted, or broke, holds no state a check can
@@ -199,14 +184,11 @@ fn unusable<T: Default>(error: ProjectionError) -> Result<T, StoreError> {
 /// the scenario (see `ui::start`). The load starts after the caller's task
 /// ends, so a promise resolved now still reaches a script that awaits it.
 pub fn open_scenario(scenario: &Scenario) {
-    let address = scenario_address(scenario);
-    gloo::timers::callback::Timeout::new(0, move || {
-        let location = web_sys::window().map(|window| window.location());
-        if let Some(Err(error)) = location.map(|location| location.assign(&address)) {
-            web_sys::console::error_2(&"could not load the scenario".into(), &error);
-        }
-    })
-    .forget();
+    load_soon(
+        scenario_address(scenario),
+        Visit::Assign,
+        "could not load the scenario",
+    );
 }
 
 /// The address that loads `scenario` into a fresh sandbox, relative to the

@@ -12,7 +12,7 @@ use yew::prelude::*;
 use crate::core::sandbox_name::fresh_name;
 use crate::core::StoreError;
 use crate::scenarios::{find, Scenario};
-use crate::service::sandboxes::sandbox_names;
+use crate::service::sandboxes::{sandbox_names, sandbox_query};
 use crate::service::Sandbox;
 
 pub use gallery::ScenarioGallery;
@@ -44,15 +44,13 @@ pub async fn load_into(sandbox: &Sandbox, scenario: &Scenario) -> Result<(), Sto
 /// is built without `History`, so the call goes through `Reflect`.
 fn address_the_sandbox(name: &str) -> Result<(), JsValue> {
     let window = web_sys::window().ok_or("no window")?;
-    let query = web_sys::UrlSearchParams::new()?;
-    query.set("sandbox", name);
     let hash = window.location().hash()?;
     let hash = if hash.is_empty() {
         "#/".to_string()
     } else {
         hash
     };
-    let address = format!("?{}{hash}", String::from(query.to_string()));
+    let address = format!("./{}{hash}", sandbox_query(name));
     let history = js_sys::Reflect::get(&window, &"history".into())?;
     let replace: js_sys::Function =
         js_sys::Reflect::get(&history, &"replaceState".into())?.dyn_into()?;
